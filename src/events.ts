@@ -21,6 +21,8 @@ export interface StepEvent {
   loss: number;
   lr: number;
   tokensPerSecond: number;
+  /** trainer-specific per-step figures (RL: reward, held-out PM score, KL, clip fraction, entropy, answer length) */
+  metrics?: Record<string, number>;
 }
 
 export interface RateWithInterval {
