@@ -76,6 +76,7 @@ describe('error messages', () => {
     const result = await cli('data', 'inspect', path);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('error [DATASET_MALFORMED]');
+    // eslint-disable-next-line no-control-regex
     expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
     expect(result.stderr).toContain('\\u001b');
     expect(result.stderr.length).toBeLessThan(5000);
