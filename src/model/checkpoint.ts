@@ -31,6 +31,7 @@ const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 const MAX_CONFIG_BYTES = 4 * MiB;
 const MAX_EXTRA_BYTES = 16 * MiB;
 const MAX_INDEX_BYTES = 64 * MiB;
+const MAX_TOKENIZER_BYTES = 64 * MiB; // Llama 3's is 9 MB
 const TORCH_DTYPES: Record<Dtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 
 export interface CheckpointContents {
@@ -300,7 +301,9 @@ export function loadCheckpoint(dir: string, options?: LoadOptions): LoadedCheckp
     }
   }
   const tokenizerPath = join(target, TOKENIZER_FILE);
-  const tokenizer = options?.tokenizer !== false && pathExists(tokenizerPath, `checkpoint ${TOKENIZER_FILE}`) ? Tokenizer.load(tokenizerPath) : undefined;
+  const tokenizer = options?.tokenizer !== false && pathExists(tokenizerPath, `checkpoint ${TOKENIZER_FILE}`)
+    ? Tokenizer.fromJSON(readJsonFile(tokenizerPath, { what: `checkpoint ${TOKENIZER_FILE}`, maxBytes: MAX_TOKENIZER_BYTES, code: 'TOKENIZER_INVALID' }), tokenizerPath)
+    : undefined;
   return { config, tensors, ...(tokenizer ? { tokenizer } : {}), ...(extra ? { extra } : {}) };
 }
 
