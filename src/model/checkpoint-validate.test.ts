@@ -107,7 +107,7 @@ describe('loadModelCheckpoint', () => {
       for (const name of shard) weightMap[name] = file;
     });
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
-    expect(resolveModelDir(dir, undefined)).toBe(dir); // sample takes the directory as a model
+    expect(resolveModelDir(dir, undefined).modelDir).toBe(dir); // sample takes the directory as a model
     const loaded = loadModelCheckpoint(dir);
     expect([...loaded.tensors.keys()].sort()).toEqual(names);
     expect(loaded.tensors.get(names[0])!.data).toEqual(tensors.get(names[0])!.data);
