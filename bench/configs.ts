@@ -17,6 +17,8 @@ export interface BenchConfig {
 export const BENCH_CONFIGS = {
   tiny: { batch: 16, seq: 64, vocab: 512, layers: 4, hidden: 128, heads: 4, intermediate: 512, steps: 20 },
   small: { batch: 8, seq: 128, vocab: 4096, layers: 6, hidden: 384, heads: 6, intermediate: 1536, steps: 5 },
+  // the quick demo's model (configs/demo.json) at 32 rows of 160 tokens, as the peer's "demo"
+  demo: { batch: 32, seq: 160, vocab: 1024, layers: 2, hidden: 128, heads: 4, intermediate: 384, steps: 10 },
 } as const satisfies Record<string, BenchConfig>;
 
 export type BenchConfigName = keyof typeof BENCH_CONFIGS;
@@ -32,17 +34,17 @@ export interface BenchArgs {
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { backend: 'native', configs: ['tiny', 'small'], threads: availableParallelism() >= 2 ? [1, 2] : [1], noGenerate: false };
+  const args: BenchArgs = { backend: 'native', configs: ['tiny', 'small', 'demo'], threads: availableParallelism() >= 2 ? [1, 2] : [1], noGenerate: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
     if (flag === '--backend' && (value === 'js' || value === 'native')) args.backend = value;
-    else if (flag === '--config' && (value === 'tiny' || value === 'small')) args.configs = [value];
+    else if (flag === '--config' && (value === 'tiny' || value === 'small' || value === 'demo')) args.configs = [value];
     else if (flag === '--threads' && Number.isInteger(Number(value)) && Number(value) >= 1) args.threads = [Number(value)];
     else if (flag === '--no-generate') {
       args.noGenerate = true;
       continue;
-    } else throw new Error(`unknown or invalid option ${flag} ${value ?? ''}\nusage: --backend js|native --config tiny|small --threads N [--no-generate]`);
+    } else throw new Error(`unknown or invalid option ${flag} ${value ?? ''}\nusage: --backend js|native --config tiny|small|demo --threads N [--no-generate]`);
     i++;
   }
   return args;

@@ -20,7 +20,12 @@ export interface StepEvent {
   totalSteps: number;
   loss: number;
   lr: number;
+  /** every token the step computed on, padding included (batch rows x row length) */
   tokensPerSecond: number;
+  /** real input tokens only (no padding); with packed batches close to tokensPerSecond */
+  usefulTokensPerSecond?: number;
+  /** wall time of the step: batch assembly, forward, backward, clip, optimiser update */
+  seconds?: number;
 }
 
 export interface RateWithInterval {
@@ -51,6 +56,7 @@ export interface CheckpointEvent {
   stage: string;
   step: number;
   path: string; // relative to the run directory
+  seconds?: number; // time spent writing it
 }
 
 export type RunEvent = StageEvent | StepEvent | EvalEvent | CheckpointEvent;
