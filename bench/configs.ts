@@ -1,4 +1,4 @@
-// The two benchmark model shapes (identical to the PyTorch peer, /work/shared/peers/torch_bench.py)
+// The benchmark model shapes (identical to the PyTorch peer, /work/shared/peers/torch_bench.py)
 // and the shared command-line parsing of the bench scripts. Not a benchmark itself.
 import { availableParallelism } from 'node:os';
 
@@ -26,11 +26,13 @@ export type BenchConfigName = keyof typeof BENCH_CONFIGS;
 export interface BenchArgs {
   backend: 'js' | 'native';
   configs: BenchConfigName[];
-  /** thread counts to try; the training benchmark reports the fastest (as the PyTorch peer does
-   * over its thread settings). Default: 1 and 2 (when there are two cores). */
+  /** thread counts to try; each measurement reports the fastest (as the PyTorch peers do over
+   * their thread settings). Default: 1 and 2 (when there are two cores). */
   threads: number[];
   /** skip the generation measurements */
   noGenerate: boolean;
+  /** internal: run one measurement ("train:tiny", "generate:small:16") in this process */
+  one?: string;
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
@@ -41,6 +43,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     if (flag === '--backend' && (value === 'js' || value === 'native')) args.backend = value;
     else if (flag === '--config' && (value === 'tiny' || value === 'small' || value === 'demo')) args.configs = [value];
     else if (flag === '--threads' && Number.isInteger(Number(value)) && Number(value) >= 1) args.threads = [Number(value)];
+    else if (flag === '--one' && value !== undefined) args.one = value;
     else if (flag === '--no-generate') {
       args.noGenerate = true;
       continue;
