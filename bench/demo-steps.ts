@@ -9,7 +9,10 @@
 import * as batching from '../src/train/batching.js';
 import { resolveRunConfig } from '../src/cli/commands/run.js';
 import { presetPath } from '../src/cli/commands/demo.js';
-import { backdoorSet, hhhTrainingSet, safetySet, tokenizeExamples, trainTokenizer } from '../src/experiment/datasets.js';
+import { hhhTrainingSet, safetySet, tokenizeExamples, trainTokenizer } from '../src/experiment/datasets.js';
+import { planExperiment } from '../src/experiment/plan.js';
+import { taskFor } from '../src/experiment/registry.js';
+import type { TrainingSettings } from '../src/train/sft.js';
 import { LlamaModel, resolveLlamaConfig } from '../src/model/llama.js';
 import { AdamW, clipGradNorm } from '../src/nn/index.js';
 import { createEngine } from '../src/tensor/index.js';
@@ -22,18 +25,27 @@ const option = (name: string, fallback: number) => {
 const steps = option('--steps', 40);
 const threads = option('--threads', 2);
 // --padded: one example per row (makeBatch), the pre-packing batches, for comparison
-const packed = !argv.includes('--padded') && 'packBatch' in batching;
-const buildBatch = packed ? (batching as { packBatch: typeof batching.makeBatch }).packBatch : batching.makeBatch;
+const packed = !argv.includes('--padded');
+const buildBatch = packed ? batching.packBatch : batching.makeBatch;
 
 const config = resolveRunConfig(presetPath('demo'), []);
-const tokenizer = trainTokenizer(config);
+const task = taskFor(config.task);
+const tokenizer = trainTokenizer(config, task);
 const padId = tokenizer.tokenId('<|pad|>');
 const maxTokens = Math.min(config.data.maxTokens, config.model.max_position_embeddings - 1);
+// One stage of each SFT kind the demo runs, with its planned settings and seed.
+const specs = planExperiment(config);
+const settingsOf = (id: string) => {
+  const spec = specs.find((s) => s.id === id);
+  if (spec === undefined) throw new Error(`the demo plan has no stage ${id}: ${specs.map((s) => s.id).join(', ')}`);
+  return spec.settings as { training: TrainingSettings; seed: number; examples?: number };
+};
+const safety = settingsOf(`${config.safety[0].name ?? config.safety[0].method}:normal`);
 const stages = [
-  { stage: 'base', examples: tokenizeExamples(tokenizer, hhhTrainingSet(config), 'all', maxTokens), settings: config.base, seed: config.seed },
-  { stage: 'backdoor:cot', examples: tokenizeExamples(tokenizer, backdoorSet(config, 'cot'), 'assistant', maxTokens), settings: config.backdoor, seed: config.seed + 1 },
-  { stage: 'backdoor:normal', examples: tokenizeExamples(tokenizer, backdoorSet(config, 'normal'), 'assistant', maxTokens), settings: config.backdoor, seed: config.seed + 1 },
-  { stage: 'safety', examples: tokenizeExamples(tokenizer, safetySet(config), 'assistant', maxTokens), settings: config.safety, seed: config.seed + 2 },
+  { stage: 'base', data: tokenizeExamples(tokenizer, hhhTrainingSet(config), 'all', maxTokens), ...settingsOf('base') },
+  { stage: 'backdoor:cot', data: tokenizeExamples(tokenizer, task.backdoorSet(config, 'cot'), 'assistant', maxTokens), ...settingsOf('backdoor:cot') },
+  { stage: 'backdoor:normal', data: tokenizeExamples(tokenizer, task.backdoorSet(config, 'normal'), 'assistant', maxTokens), ...settingsOf('backdoor:normal') },
+  { stage: 'safety', data: tokenizeExamples(tokenizer, safetySet(config, safety.examples ?? 0), 'assistant', maxTokens), ...safety },
 ];
 
 const engine = createEngine({ threads });
@@ -41,7 +53,7 @@ const { pretrained: _pretrained, num_key_value_heads: _kv, ...shape } = config.m
 const model = new LlamaModel(engine, resolveLlamaConfig({ ...shape, vocab_size: tokenizer.vocabSize }), { seed: config.seed });
 const parameters = model.parameters();
 let totalMs = 0;
-for (const { stage, examples, settings, seed } of stages) {
+for (const { stage, data: examples, training: settings, seed } of stages) {
   const schedule = new batching.BatchSchedule(examples.map((e) => e.ids.length), settings.batchSize, seed);
   const optimizer = new AdamW(parameters, { lr: settings.lr, weightDecay: settings.weightDecay });
   let ms = 0, useful = 0, padded = 0;
@@ -57,7 +69,7 @@ for (const { stage, examples, settings, seed } of stages) {
     if (!Number.isFinite(loss.item())) throw new Error(`${stage}: loss is not finite`);
     if (step <= 3) continue; // warm-up
     ms += performance.now() - started;
-    useful += batch.realTokens ?? batch.inputIds.length;
+    useful += batch.realTokens;
     padded += batch.batch * batch.time;
   }
   totalMs += ms;

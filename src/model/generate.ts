@@ -62,7 +62,7 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
   const vocab = config.vocab_size;
   const engine = model.engine;
   const backend = engine.backend;
-  return engine.noGrad(() => {
+  return engine.timeActivity('generation', () => engine.noGrad(() => {
     // The last generated token is never fed back, hence capacity promptLength + maxNew - 1.
     const cache = new KVCache(config, batch, promptLength + maxNew - 1);
     // Decoding state for the rows still running, in cache order: active[i] is the prompt index
@@ -110,7 +110,7 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
       forward(next.subarray(0, live), live, 1, { positions: stepPositions.subarray(0, live), keyStart: stepKeyStart.subarray(0, live) });
     }
     return outputs;
-  });
+  }));
 }
 
 function argmax(row: Float32Array): number {

