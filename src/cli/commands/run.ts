@@ -11,7 +11,8 @@ import { RunDirectory } from '../../experiment/run-dir.js';
 import { runExperiment } from '../../experiment/runner.js';
 import { createProgressReporter } from '../../report/progress.js';
 import { formatResultsTable } from '../../report/format.js';
-import { readResults } from '../../experiment/run-files.js';
+import { readEvents, readResults } from '../../experiment/run-files.js';
+import { formatStageTimes, stageTimes } from '../../report/time-breakdown.js';
 import { writeReport } from '../../report/html.js';
 
 export const summary = 'Run an experiment from a config file (or --resume a killed run)';
@@ -111,6 +112,7 @@ export async function execute(runDir: RunDirectory, config: Readonly<ExperimentC
     reporter?.close?.();
     const reportPath = writeReport(runDir.path);
     console.log('\n' + formatResultsTable(readResults(resultsPath)));
+    console.log(`\n${formatStageTimes(stageTimes(readEvents(runDir.eventsPath)))}\npeak memory (RSS): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
     console.log(`\nreport: ${reportPath}`);
     return 0;
   } catch (error) {
