@@ -1,7 +1,7 @@
 // Benchmark (not a test): one SmolLM2-135M-shaped Llama (hidden 576, 30 layers, 9 heads, 3 KV heads,
 // intermediate 1536, vocab 49152, tied embeddings; random weights) fine-tuned with LoRA and with full
 // fine-tuning: seconds per training step and peak resident memory, each mode in a fresh process.
-// Usage: npx tsx bench/finetune-135m.ts [--steps 2] [--batch 4] [--seq 128] [--threads 2]
+// Usage: npx tsx bench/finetune-135m.ts [--steps 2] [--batch 4] [--seq 128] [--threads 2] [--modes lora,lora-attention,full]
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,7 +22,7 @@ const SCOPES: Record<string, TrainingScope> = {
 
 const { values } = parseArgs({ options: {
   child: { type: 'string' }, steps: { type: 'string', default: '2' }, batch: { type: 'string', default: '4' },
-  seq: { type: 'string', default: '128' }, threads: { type: 'string', default: '2' },
+  seq: { type: 'string', default: '128' }, threads: { type: 'string', default: '2' }, modes: { type: 'string', default: Object.keys(SCOPES).join(',') },
 } });
 const steps = Number(values.steps), batch = Number(values.batch), seq = Number(values.seq), threads = Number(values.threads);
 
@@ -38,7 +38,7 @@ if (values.child) {
 } else {
   const script = fileURLToPath(import.meta.url);
   console.log(`SmolLM2-135M shape, batch ${batch} x ${seq} tokens, ${steps} timed steps after 1 warm-up, native backend, ${threads} threads`);
-  for (const mode of Object.keys(SCOPES)) {
+  for (const mode of values.modes.split(',')) {
     const result = spawnSync(process.execPath, ['--import', 'tsx', script, '--child', mode, '--steps', String(steps), '--batch', String(batch), '--seq', String(seq), '--threads', String(threads)], { encoding: 'utf8' });
     if (result.status !== 0) { console.log(mode, 'failed', result.stderr.slice(-2000)); continue; }
     const r = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
