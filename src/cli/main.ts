@@ -16,6 +16,8 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   sample: () => import('./commands/sample.js'),
   data: () => import('./commands/data.js'),
   probe: () => import('./commands/probe.js'),
+  sweep: () => import('./commands/sweep.js'),
+  worker: () => import('./commands/worker.js'),
 };
 
 export async function usage(): Promise<string> {

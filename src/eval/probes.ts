@@ -68,6 +68,9 @@ export interface ProbeResult {
   positions: ProbePositionResult[];
 }
 
+/** The layer MacDiarmid et al. (2024) found the probe strongest at: the middle of the residual stream (0..layers). */
+export const middleLayer = (layers: number): number => Math.round(layers / 2);
+
 /** Residual streams (count, C) per layer at each sequence's last token; sequences are left-padded in batches. */
 export function lastTokenActivations(model: LlamaModel, sequences: readonly number[][], layers: readonly number[], batchSize: number): Map<number, Float32Array> {
   const width = model.config.hidden_size;

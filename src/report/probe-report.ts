@@ -4,7 +4,7 @@
 // condition at the middle layer, where MacDiarmid et al. (2024) found the probe strongest; plus one
 // table per stage. Self-contained like report.html. Not here: computing probes (eval/probes.ts).
 import { join } from 'node:path';
-import type { ProbePositionResult } from '../eval/probes.js';
+import { middleLayer, type ProbePositionResult } from '../eval/probes.js';
 import { BASE_STAGE, readProbes, type StageProbe } from '../experiment/probe-run.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { loadChartJsBundle } from './chartjs-bundle.js';
@@ -13,8 +13,6 @@ import { REPORT_CSS } from './html-client.js';
 
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
-
-export const middleLayer = (layers: number) => Math.round(layers / 2);
 
 interface ChartSpec {
   id: string;

