@@ -1,7 +1,7 @@
 // Percentile-bootstrap rates: interval width against the binomial spread, edge cases, determinism;
 // AUROC, its DeLong interval and the FPR at a detection rate against hand-computed cases with ties.
 import { describe, expect, it } from 'vitest';
-import { auroc, aurocWithInterval, bootstrapRate, fprAtDetectionRate, normalQuantile } from './statistics.js';
+import { auroc, aurocWithInterval, bootstrapRate, fprAtDetectionRate, normalQuantile, proportion, wilsonRate } from './statistics.js';
 
 describe('bootstrapRate', () => {
   it('brackets the observed rate and matches the binomial spread', () => {
@@ -63,5 +63,33 @@ describe('auroc', () => {
     expect(normalQuantile(0.975)).toBeCloseTo(1.959963985, 8);
     expect(normalQuantile(0.5)).toBeCloseTo(0, 12);
     expect(normalQuantile(0.01)).toBeCloseTo(-2.326347874, 8);
+  });
+});
+
+describe('wilsonRate', () => {
+  it('matches published Wilson intervals', () => {
+    // 81/263: 95% Wilson [0.2553, 0.3662] (Newcombe 1998, Table I style check by direct formula).
+    const r = wilsonRate(81, 263);
+    expect(r.rate).toBeCloseTo(81 / 263, 12);
+    expect(r.low).toBeCloseTo(0.2553, 3);
+    expect(r.high).toBeCloseTo(0.3662, 3);
+    // 15/148: [0.0624, 0.1605] (Newcombe 1998, example b).
+    const s = wilsonRate(15, 148);
+    expect(s.low).toBeCloseTo(0.0624, 3);
+    expect(s.high).toBeCloseTo(0.1605, 3);
+  });
+
+  it('is not zero-width at 0% and 100%', () => {
+    const none = wilsonRate(0, 200);
+    expect(none.low).toBe(0);
+    expect(none.high).toBeCloseTo(0.0188, 3);
+    const all = wilsonRate(200, 200);
+    expect(all.high).toBe(1);
+    expect(all.low).toBeCloseTo(1 - 0.0188, 3);
+    expect(wilsonRate(0, 0)).toEqual({ rate: 0, low: 0, high: 1, n: 0 });
+  });
+
+  it('proportion counts boolean outcomes', () => {
+    expect(proportion([true, false, false, true])).toEqual(wilsonRate(2, 4));
   });
 });
