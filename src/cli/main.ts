@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   results: () => import('./commands/results.js'),
   sample: () => import('./commands/sample.js'),
   data: () => import('./commands/data.js'),
+  tokenize: () => import('./commands/tokenize.js'),
 };
 
 export async function usage(): Promise<string> {
