@@ -7,7 +7,7 @@ import type { EventSink } from '../events.js';
 import { createEngine } from '../tensor/index.js';
 import { StageCheckpointer } from '../train/checkpointing.js';
 import type { ExperimentConfig } from './config.js';
-import { reportTrainingCost } from './cost.js';
+import { reportTrainingCost } from './training-cost.js';
 import { createStageContext } from './context.js';
 import { planExperiment } from './plan.js';
 import { stageFor, taskFor } from './registry.js';
