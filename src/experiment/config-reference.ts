@@ -44,7 +44,7 @@ const STAGE_FIELDS: Record<string, string> = {
   steps: 'optimizer steps', batchSize: 'sequences per step', lr: 'peak learning rate (AdamW)',
   minLrRatio: 'final LR as a fraction of peak (cosine schedule)', warmupSteps: 'linear warm-up steps',
   weightDecay: 'decoupled weight decay', gradClip: 'gradient-norm clip', checkpointEvery: 'save a resumable checkpoint every k steps',
-  lora: 'train a LoRA adapter over the frozen weights instead: {"rank": 8, "alpha": 16, "targetModules": ["q_proj", "k_proj", "v_proj", "o_proj"]} (any of q/k/v/o/gate/up/down_proj); merged into final/, PEFT copy in adapter/',
+  lora: 'train a LoRA adapter over the frozen weights instead: {"rank": 8, "alpha": 16, "targetModules": ["q_proj", "k_proj", "v_proj", "o_proj"], "baseDtype": "F32"} (any of q/k/v/o/gate/up/down_proj; frozen base F32 or BF16 in memory); merged into final/, PEFT copy in adapter/',
   trainLayers: 'train only these decoder layers (0-based); with lora, adapt only them (PEFT layers_to_transform)',
 };
 

@@ -16,6 +16,8 @@ const loraSchema = z
     alpha: z.number().positive().default(16),
     targetModules: z.array(z.enum(LORA_MODULES)).min(1).refine((list) => new Set(list).size === list.length, 'list each module once')
       .default(['q_proj', 'k_proj', 'v_proj', 'o_proj']),
+    /** The frozen base's block weights in memory: F32, or BF16 (half the bytes, rounded once). */
+    baseDtype: z.enum(['F32', 'BF16']).default('F32'),
   })
   .strict();
 

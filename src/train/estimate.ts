@@ -9,7 +9,7 @@ import { applyTrainingScope, type TrainingScope } from './training-scope.js';
 export interface MemoryEstimate {
   parameters: number;
   trainable: number;
-  /** weights 4 B/param (F32) + gradient 4 + AdamW m and v 8 = 16 B per trainable parameter, 4 B per frozen one */
+  /** weights 4 B/param (F32; 2 B for a BF16-held frozen base) + gradient 4 + AdamW m and v 8 = 16 B per trainable parameter */
   weightBytes: number;
   optimizerBytes: number;
   /** activations kept for backward, one batch (an estimate from the layer shapes) */
@@ -30,7 +30,7 @@ export function trainingMemory(model: LlamaModel, batch: number, time: number): 
   // tensors, and the attention probabilities (heads x time); plus the logits and their gradient.
   const perLayer = 8 * c.hidden_size + (c.num_attention_heads + 2 * c.num_key_value_heads) * D + 3 * c.intermediate_size + c.num_attention_heads * time;
   const activationBytes = F32 * tokens * (c.num_hidden_layers * perLayer + 2 * c.vocab_size);
-  const weightBytes = F32 * parameters;
+  const weightBytes = F32 * parameters - 2 * model.packedParameterCount(); // BF16-held weights: 2 B
   const optimizerBytes = 3 * F32 * trainable; // gradient + m + v
   return { parameters, trainable, weightBytes, optimizerBytes, activationBytes, totalBytes: weightBytes + optimizerBytes + activationBytes };
 }
@@ -42,7 +42,7 @@ function megabytes(bytes: number): string {
 export function describeMemory(estimate: MemoryEstimate): string {
   const frozen = estimate.parameters - estimate.trainable;
   return `${estimate.parameters.toLocaleString('en-US')} parameters (${estimate.trainable.toLocaleString('en-US')} trainable at 16 B each: weight, gradient, AdamW m and v; `
-    + `${frozen.toLocaleString('en-US')} frozen at 4 B): weights ${megabytes(estimate.weightBytes)} + gradients/optimizer ${megabytes(estimate.optimizerBytes)} `
+    + `${frozen.toLocaleString('en-US')} frozen, weights only, 4 B or 2 B in BF16): weights ${megabytes(estimate.weightBytes)} + gradients/optimizer ${megabytes(estimate.optimizerBytes)} `
     + `+ activations ~${megabytes(estimate.activationBytes)} = ~${megabytes(estimate.totalBytes)}`;
 }
 

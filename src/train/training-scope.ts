@@ -23,6 +23,7 @@ export function applyTrainingScope(model: LlamaModel, scope: TrainingScope, seed
   }
   if (scope.lora) {
     model.attachLora(scope.lora, seed, layers ?? undefined);
+    if (scope.lora.baseDtype === 'BF16') model.packFrozenBf16();
     return;
   }
   if (layers) {

