@@ -16,6 +16,7 @@ const SMOLLM2_135M = {
 };
 const SCOPES: Record<string, TrainingScope> = {
   lora: { lora: { rank: 16, alpha: 32, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } },
+  'lora-bf16': { lora: { rank: 16, alpha: 32, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], baseDtype: 'BF16' } },
   'lora-attention': { lora: { rank: 8, alpha: 16, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] } },
   full: {},
 };
