@@ -15,6 +15,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   report: () => import('./commands/report.js'),
   sample: () => import('./commands/sample.js'),
   data: () => import('./commands/data.js'),
+  serve: () => import('./commands/serve.js'),
 };
 
 export async function usage(): Promise<string> {
