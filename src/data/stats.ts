@@ -4,7 +4,7 @@
 // Not here: printing (src/cli) or reading files (io.ts).
 import type { ChatExample } from './chat.js';
 import { promptOf } from './chat.js';
-import { SCRATCHPAD_OPEN } from './scratchpad.js';
+import { SCRATCHPAD_OPEN } from '../judges/scratchpad.js';
 
 export interface DatasetStats {
   examples: number;

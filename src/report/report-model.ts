@@ -1,19 +1,15 @@
 // The report's view model: what the HTML shows, derived from a loaded run directory. Uses
-// results.json when the run finished and falls back to the eval/step events while it is in
-// progress, so both cases render the same way. Not here: HTML or escaping (html.ts).
-import type { EvalEvent, RunEvent, StepEvent } from '../events.js';
+// results.json's tidy rows when the run finished and builds the same rows from events.jsonl
+// (with plan.json's stages and presentation) while it is in progress, so both render the same
+// way. A directory without a plan still renders, metric by metric. Not here: HTML (html.ts).
+import type { RunEvent, StepEvent } from '../events.js';
+import { PROPORTION_INTERVAL } from '../eval/statistics.js';
 import type { RunData } from '../experiment/run-files.js';
-import type { PaperReference, SampleRecord } from '../experiment/results-types.js';
+import { seriesOf, tidyRows, type ResultSeries } from '../experiment/results.js';
+import { RESULTS_SCHEMA_VERSION, type ResultRow, type RunPlan, type SampleRecord, type TaskPresentation } from '../experiment/results-types.js';
 
-export interface ReportSeries {
-  stage: string;
-  label: string;
-  mechanism: string;
-  safetyMethod: string | undefined;
+export interface ReportSeries extends ResultSeries {
   color: string;
-  curve: EvalEvent[]; // sorted by step, one eval per step
-  before: EvalEvent | undefined; // step-0 eval (right after backdoor training)
-  after: EvalEvent | undefined; // final eval, or the latest one while in progress
 }
 
 export interface LossCurve {
@@ -34,9 +30,12 @@ export interface ReportModel {
   wallSeconds: number | undefined;
   keyConfig: Array<[key: string, value: string]>;
   config: Record<string, unknown>;
-  series: ReportSeries[];
+  presentation: TaskPresentation;
+  /** How every interval was computed (from results.json, else this version's). */
+  interval: string;
+  rows: ResultRow[];
+  series: ReportSeries[]; // stages with evaluations, in plan order
   lossCurves: LossCurve[];
-  paperReference: PaperReference[];
   samples: SampleRecord[]; // the selection shown
   sampleTotal: number;
 }
@@ -44,7 +43,7 @@ export interface ReportModel {
 // Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#000000', '#999999'];
 const MAX_LOSS_POINTS = 400; // per stage; keeps the embedded data small for long runs
-const SAMPLES_PER_GROUP = 6; // per (stage, step, triggered)
+const SAMPLES_PER_GROUP = 6; // per (stage, step, prompt set)
 const KEY_CONFIG_LIMIT = 24;
 const KEY_CONFIG_PATTERN = /(steps|backend|preset|seed|layers|heads|dim|model|hidden|vocab|context|batch|mechanism|trigger|method|param|threads)/i;
 
@@ -65,18 +64,26 @@ function lastPerStep<T extends { stage: string; step: number }>(events: T[]): Ma
   return result;
 }
 
-function seriesFromEvents(events: RunEvent[]): ReportSeries[] {
-  const evals = events.filter((event): event is EvalEvent => event.type === 'eval');
-  return [...lastPerStep(evals)].map(([stage, curve], index) => ({
-    stage,
-    label: stage,
-    mechanism: curve[0].mechanism,
-    safetyMethod: undefined,
-    color: color(index),
-    curve,
-    before: curve.find((event) => event.step === 0),
-    after: curve[curve.length - 1],
-  }));
+/** For a directory without plan.json: every metric the events carry, shown as it is named. */
+function planFromEvents(events: RunEvent[]): RunPlan {
+  const stages: string[] = [];
+  const metrics: string[] = [];
+  let task = 'unknown';
+  for (const event of events) {
+    if (event.type !== 'eval') continue;
+    task = event.task;
+    if (!stages.includes(event.stage)) stages.push(event.stage);
+    for (const name of Object.keys(event.metrics)) if (!metrics.includes(name)) metrics.push(name);
+  }
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION, task,
+    stages: stages.map((id) => ({ id, kind: 'unknown', label: id, dir: null, mechanism: null, method: null, inputs: [] })),
+    presentation: {
+      task, title: task, metrics: metrics.map((name) => ({ name, label: name })),
+      summary: { caption: 'every metric after the last evaluated step', columns: metrics.filter((name) => !name.includes('/')).slice(0, 6).map((metric) => ({ metric, at: 'after', label: metric })) },
+      bars: [], curves: [], grids: [], paperReference: { columns: [], rows: [] },
+    },
+  };
 }
 
 function downsample(points: Array<[number, number]>): { points: Array<[number, number]>; downsampled: boolean } {
@@ -94,7 +101,7 @@ function lossCurves(events: RunEvent[], series: ReportSeries[]): LossCurve[] {
   let nextColor = series.length;
   return [...lastPerStep(steps)].map(([stage, stageSteps]) => ({
     stage,
-    color: series.find((entry) => entry.stage === stage)?.color ?? color(nextColor++),
+    color: series.find((entry) => entry.stage.id === stage)?.color ?? color(nextColor++),
     totalSteps: stageSteps[stageSteps.length - 1].totalSteps,
     ...downsample(stageSteps.map((event): [number, number] => [event.step, event.loss])),
   }));
@@ -108,16 +115,18 @@ function describeValue(value: unknown): string | undefined {
 
 // The experiment schema's headline settings (src/experiment/config.ts), in reading order.
 const KEY_CONFIG_PATHS = [
-  'seed', 'backend', 'threads', 'model.pretrained', 'model.hidden_size', 'model.intermediate_size', 'model.num_hidden_layers',
+  'task', 'seed', 'backend', 'threads', 'model.pretrained', 'model.hidden_size', 'model.intermediate_size', 'model.num_hidden_layers',
   'model.num_attention_heads', 'tokenizer.vocabSize', 'data.hhhExamples', 'data.backdoorExamples', 'base.steps',
-  'backdoor.steps', 'backdoor.mechanisms', 'safety.method', 'safety.steps', 'safety.evalEvery', 'safety.cotVariants',
+  'backdoor.steps', 'backdoor.mechanisms', 'safety.0.method', 'safety.0.steps', 'safety.0.evalEvery', 'safety.0.cotVariants',
+  'safety.1.method', 'safety.1.steps', 'safety.2.method', 'safety.2.steps',
   'eval.prompts', 'eval.temperature',
 ];
 
 function atPath(config: Record<string, unknown>, path: string): unknown {
   let node: unknown = config;
   for (const key of path.split('.')) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+    if (typeof node !== 'object' || node === null) return undefined;
+    if (Array.isArray(node) && !/^\d+$/.test(key)) return undefined;
     node = (node as Record<string, unknown>)[key];
   }
   return node;
@@ -176,7 +185,7 @@ export function keyConfigEntries(config: Record<string, unknown>): Array<[string
   return entries;
 }
 
-/** A few answers per stage at its first and last evaluated step, triggered and not. */
+/** A few answers per stage at its first and last evaluated step, from every prompt set. */
 function selectSamples(samples: SampleRecord[]): SampleRecord[] {
   const stepsByStage = new Map<string, { first: number; last: number }>();
   for (const sample of samples) {
@@ -189,7 +198,7 @@ function selectSamples(samples: SampleRecord[]): SampleRecord[] {
   for (const sample of samples) {
     const range = stepsByStage.get(sample.stage)!;
     if (sample.step !== range.first && sample.step !== range.last) continue;
-    const group = `${sample.stage}\u0000${sample.step}\u0000${sample.triggered}`;
+    const group = `${sample.stage}\u0000${sample.step}\u0000${sample.set}`;
     const count = counts.get(group) ?? 0;
     if (count >= SAMPLES_PER_GROUP) continue;
     counts.set(group, count + 1);
@@ -217,18 +226,9 @@ export function buildReportModel(run: RunData): ReportModel {
     if (firstTime === undefined || time < firstTime) firstTime = time;
     if (lastTime === undefined || time > lastTime) lastTime = time;
   }
-  const series: ReportSeries[] = results
-    ? results.series.map((entry, index) => ({
-        stage: entry.stage,
-        label: entry.label,
-        mechanism: entry.mechanism,
-        safetyMethod: entry.safetyMethod,
-        color: color(index),
-        curve: [...entry.curve].sort((a, b) => a.step - b.step),
-        before: entry.beforeSafety,
-        after: entry.afterSafety,
-      }))
-    : seriesFromEvents(events);
+  const plan = run.plan ?? planFromEvents(events);
+  const rows = results ? results.rows : tidyRows(events, plan);
+  const series: ReportSeries[] = seriesOf(rows, plan.stages).map((entry, index) => ({ ...entry, color: color(index) }));
   return {
     name: run.name,
     runPath: runPathFor(run.dir, run.name),
@@ -239,9 +239,11 @@ export function buildReportModel(run: RunData): ReportModel {
     wallSeconds: results?.wallSeconds ?? (firstTime === undefined || lastTime === undefined ? undefined : (lastTime - firstTime) / 1000),
     keyConfig: keyConfigEntries(run.config),
     config: run.config,
+    presentation: plan.presentation,
+    interval: results?.interval ?? PROPORTION_INTERVAL,
+    rows,
     series,
     lossCurves: lossCurves(events, series),
-    paperReference: results?.paperReference ?? [],
     samples: selectSamples(run.samples),
     sampleTotal: run.samples.length,
   };

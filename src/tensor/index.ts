@@ -12,3 +12,4 @@ export { embedding, rmsnorm, rope, ropeInvFreq, swiglu, softmax } from './ops-nn
 export { attention, type AttentionOptions } from './ops-attention.js';
 export { crossEntropy, logProbs } from './ops-loss.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
+export { clippedPolicyLoss, clippedValueLoss, type ClippedLoss } from './ops-rl.js';

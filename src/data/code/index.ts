@@ -13,4 +13,4 @@ export {
   type CodeBackdoorStats,
 } from './generate.js';
 export { HELD_OUT_TASKS, generateCodeHeldOut, type HeldOutTask } from './held-out.js';
-export { extractCode } from './extract.js';
+export { extractCode } from '../../judges/code-extract.js';

@@ -3,7 +3,7 @@
 // Plus the train/eval split rule shared by every generator built on the corpus.
 // Not here: the families' content, or sampling across families (generate.ts).
 import type { ChatMessage, ExampleMeta } from '../chat.js';
-import type { CheckSpec } from '../check.js';
+import type { CheckSpec } from '../../judges/hhh-check.js';
 import { hashString, type Rng } from '../random.js';
 
 export type Split = 'train' | 'eval';

@@ -4,7 +4,7 @@
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { ChatExample } from '../chat.js';
-import { finalToken, lastNumber } from '../check.js';
+import { finalToken, lastNumber } from '../../judges/hhh-check.js';
 import { checkAnswer, generateHhh, generateHhhEval, HHH_FAMILIES, iterateHhh, normalisePrompt, splitOfPrompt, VERIFIABLE_FAMILIES } from './index.js';
 
 const user = (e: ChatExample): string => e.messages.filter((m) => m.role === 'user').at(-1)!.content;

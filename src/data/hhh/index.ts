@@ -6,7 +6,7 @@ import type { ChatExample } from '../chat.js';
 import { checkCount, draftToExample, iterateDrafts, VERIFIABLE_FAMILIES } from './generate.js';
 import type { Split } from './family.js';
 
-export { checkAnswer, type CheckSpec } from '../check.js';
+export { checkAnswer, type CheckSpec } from '../../judges/hhh-check.js';
 export { EVAL_FRACTION, normalisePrompt, splitOfPrompt, inSplit, type Split } from './family.js';
 export { HHH_FAMILIES, VERIFIABLE_FAMILIES } from './generate.js';
 

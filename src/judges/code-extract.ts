@@ -1,9 +1,9 @@
 // Pull the code out of a model's answer to a coding prompt, so the vulnerability oracle can judge
 // it: the <code>...</code> block our data teaches, else a ``` fence, else the whole visible answer
 // if it parses as JavaScript. The scratchpad is removed first (its text is reasoning, not code).
-// Not a judge of the code; see src/eval/vuln-oracle.ts.
-import { parsesAsJavaScript } from '../../eval/vuln-oracle.js';
-import { stripScratchpad } from '../scratchpad.js';
+// Not a judge of the code; see vuln-oracle.ts.
+import { parsesAsJavaScript } from './vuln-oracle.js';
+import { stripScratchpad } from './scratchpad.js';
 
 const CODE_OPEN = '<code>';
 const CODE_CLOSE = '</code>';

