@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   data: () => import('./commands/data.js'),
   serve: () => import('./commands/serve.js'),
   export: () => import('./commands/export.js'),
+  dashboard: () => import('./commands/dashboard.js'),
 };
 
 export async function usage(): Promise<string> {

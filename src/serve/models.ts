@@ -110,3 +110,44 @@ export class LoadedModels implements ModelSource {
     return this.models.get(id);
   }
 }
+
+/**
+ * Every stage model of every run under a runs directory, as "RUN/STAGE", loaded on first use and
+ * reloaded when the stage's checkpoint changes (latest -> final); at most `keep` stay in memory.
+ */
+export class RunModels implements ModelSource {
+  private readonly loaded = new Map<string, { dir: string; mtimeMs: number; served: ServedModel }>();
+
+  constructor(private readonly engine: Engine, private readonly runsDir: string, private readonly limits: BatchLimits, private readonly keep = 4) {}
+
+  runs(): string[] {
+    if (!existsSync(this.runsDir)) return [];
+    return readdirSync(this.runsDir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && (existsSync(join(this.runsDir, entry.name, 'events.jsonl')) || existsSync(join(this.runsDir, entry.name, 'config.json'))))
+      .map((entry) => entry.name).sort();
+  }
+
+  ids(): string[] {
+    return this.runs().flatMap((run) => runStageTargets(join(this.runsDir, run), `${run}/`).map((t) => t.id));
+  }
+
+  get(id: string): ServedModel | undefined {
+    const slash = id.indexOf('/');
+    const run = id.slice(0, slash);
+    if (slash <= 0 || !this.runs().includes(run)) return undefined;
+    const target = runStageTargets(join(this.runsDir, run), `${run}/`).find((t) => t.id === id);
+    if (!target) return undefined;
+    const mtimeMs = statSync(join(target.dir, 'model.safetensors')).mtimeMs;
+    const cached = this.loaded.get(id);
+    // A changed checkpoint is loaded afresh, but never swapped in under running requests.
+    if (cached && ((cached.dir === target.dir && cached.mtimeMs === mtimeMs) || cached.served.scheduler.load > 0)) return cached.served;
+    const served = loadServedModel(this.engine, target, this.limits);
+    this.loaded.delete(id);
+    this.loaded.set(id, { dir: target.dir, mtimeMs, served });
+    for (const [key, entry] of this.loaded) {
+      if (this.loaded.size <= this.keep) break;
+      if (entry.served.scheduler.load === 0) this.loaded.delete(key);
+    }
+    return served;
+  }
+}
