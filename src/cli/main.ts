@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   serve: () => import('./commands/serve.js'),
   export: () => import('./commands/export.js'),
   dashboard: () => import('./commands/dashboard.js'),
+  tokenize: () => import('./commands/tokenize.js'),
 };
 
 export async function usage(): Promise<string> {
