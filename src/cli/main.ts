@@ -21,6 +21,9 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   export: () => import('./commands/export.js'),
   dashboard: () => import('./commands/dashboard.js'),
   tokenize: () => import('./commands/tokenize.js'),
+  probe: () => import('./commands/probe.js'),
+  sweep: () => import('./commands/sweep.js'),
+  worker: () => import('./commands/worker.js'),
 };
 
 export async function usage(): Promise<string> {
