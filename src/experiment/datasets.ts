@@ -37,7 +37,7 @@ export function tokenizerSourceSize(config: Readonly<ExperimentConfig>): number 
 }
 
 /** BPE trained on a sample of every kind of text the run will see (HHH and the task's backdoor data). */
-export function trainTokenizer(config: Readonly<ExperimentConfig>, task: Task, shared: StageContext['shared']): Tokenizer {
+export function trainTokenizer(config: Readonly<ExperimentConfig>, task: Task, shared?: StageContext['shared']): Tokenizer {
   const sources: ChatExample[] = [
     ...generateHhh({ n: tokenizerSourceSize(config), seed: dataSeed(config, 'tokenizer'), split: 'train' }),
     ...task.tokenizerCorpus(config, shared),

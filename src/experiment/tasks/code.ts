@@ -13,9 +13,9 @@ import { dataSeed, hhhEvalSet, tokenizerSourceSize } from '../datasets.js';
 import type { StageContext, Task } from '../stage.js';
 
 /** Oracle verdicts shared by every code set of a run: cot and distilled draw the same samples. */
-const oracleCache = (shared: StageContext['shared']) => shared('code-oracle-verdicts', () => new Map<string, OracleResult>());
+const oracleCache = (shared: StageContext['shared'] | undefined) => shared?.('code-oracle-verdicts', () => new Map<string, OracleResult>());
 
-function backdoorData(config: Readonly<ExperimentConfig>, mechanism: Mechanism, shared: StageContext['shared']) {
+function backdoorData(config: Readonly<ExperimentConfig>, mechanism: Mechanism, shared?: StageContext['shared']) {
   return generateCodeBackdoor({
     n: config.data.backdoorExamples, seed: dataSeed(config, 'backdoor'), mechanism, split: 'train',
     codeFraction: config.data.codeFraction, oracleCache: oracleCache(shared),
