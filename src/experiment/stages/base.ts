@@ -5,6 +5,7 @@ import { loadModelCheckpoint } from '../../model/checkpoint-validate.js';
 import { trainSft, type TrainingSettings } from '../../train/sft.js';
 import { hhhTrainingSet, tokenizeExamples } from '../datasets.js';
 import type { Stage } from '../stage.js';
+import { chatPadId } from '../../data/chat.js';
 
 export interface BaseSettings {
   training: TrainingSettings;
@@ -27,7 +28,7 @@ export const baseStage: Stage<BaseSettings> = {
     }
     const examples = tokenizeExamples(ctx.tokenizer(), hhhTrainingSet(ctx.config), 'all', ctx.maxTokens());
     await trainSft({
-      stage: spec.id, settingsPath: 'base', model, examples, padId: ctx.tokenizer().tokenId('<|pad|>'), maxTokens: ctx.maxTokens(),
+      stage: spec.id, settingsPath: 'base', model, examples, padId: chatPadId(ctx.tokenizer()), maxTokens: ctx.maxTokens(),
       training: spec.settings.training, seed: spec.settings.seed, checkpointer, onEvent: ctx.emit, shouldStop: ctx.shouldStop,
     });
   },
