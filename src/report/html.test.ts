@@ -89,8 +89,7 @@ describe('renderReport on a finished run', () => {
     // Normal backdoor: 96.0% triggered before, 41.5% after, untriggered 0.0% after, HHH 40% after
     expect(rows[0]).toContain('Normal backdoor');
     const cells = [...rows[0].matchAll(/<td class="num"[^>]*>([^<]*)/g)].map((cell) => cell[1]);
-    // the red-team columns are empty for stages that are not adversarial RL
-    expect(cells).toEqual(['100', '96.0%', '41.5%', '0.0%', '40%', '&ndash;', '&ndash;']);
+    expect(cells).toEqual(['100', '96.0%', '41.5%', '0.0%', '40%']);
     SYNTHETIC_SERIES.forEach((series, index) => {
       const after = curves.get(series.stage)!.at(-1)!.metrics.triggered;
       expect(rows[index]).toContain(escapeHtml(series.label));
