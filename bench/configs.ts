@@ -1,4 +1,4 @@
-// The two benchmark model shapes (identical to the PyTorch peer, /work/shared/peers/torch_bench.py)
+// The benchmark model shapes (identical to the PyTorch peer, /work/shared/peers/torch_bench.py)
 // and the shared command-line parsing of the bench scripts. Not a benchmark itself.
 import { availableParallelism } from 'node:os';
 
@@ -17,6 +17,8 @@ export interface BenchConfig {
 export const BENCH_CONFIGS = {
   tiny: { batch: 16, seq: 64, vocab: 512, layers: 4, hidden: 128, heads: 4, intermediate: 512, steps: 20 },
   small: { batch: 8, seq: 128, vocab: 4096, layers: 6, hidden: 384, heads: 6, intermediate: 1536, steps: 5 },
+  // the quick demo's model (configs/demo.json) at 32 rows of 160 tokens, as the peer's "demo"
+  demo: { batch: 32, seq: 160, vocab: 1024, layers: 2, hidden: 128, heads: 4, intermediate: 384, steps: 10 },
 } as const satisfies Record<string, BenchConfig>;
 
 export type BenchConfigName = keyof typeof BENCH_CONFIGS;
@@ -24,25 +26,28 @@ export type BenchConfigName = keyof typeof BENCH_CONFIGS;
 export interface BenchArgs {
   backend: 'js' | 'native';
   configs: BenchConfigName[];
-  /** thread counts to try; the training benchmark reports the fastest (as the PyTorch peer does
-   * over its thread settings). Default: 1 and 2 (when there are two cores). */
+  /** thread counts to try; each measurement reports the fastest (as the PyTorch peers do over
+   * their thread settings). Default: 1 and 2 (when there are two cores). */
   threads: number[];
   /** skip the generation measurements */
   noGenerate: boolean;
+  /** internal: run one measurement ("train:tiny", "generate:small:16") in this process */
+  one?: string;
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { backend: 'native', configs: ['tiny', 'small'], threads: availableParallelism() >= 2 ? [1, 2] : [1], noGenerate: false };
+  const args: BenchArgs = { backend: 'native', configs: ['tiny', 'small', 'demo'], threads: availableParallelism() >= 2 ? [1, 2] : [1], noGenerate: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
     if (flag === '--backend' && (value === 'js' || value === 'native')) args.backend = value;
-    else if (flag === '--config' && (value === 'tiny' || value === 'small')) args.configs = [value];
+    else if (flag === '--config' && (value === 'tiny' || value === 'small' || value === 'demo')) args.configs = [value];
     else if (flag === '--threads' && Number.isInteger(Number(value)) && Number(value) >= 1) args.threads = [Number(value)];
+    else if (flag === '--one' && value !== undefined) args.one = value;
     else if (flag === '--no-generate') {
       args.noGenerate = true;
       continue;
-    } else throw new Error(`unknown or invalid option ${flag} ${value ?? ''}\nusage: --backend js|native --config tiny|small --threads N [--no-generate]`);
+    } else throw new Error(`unknown or invalid option ${flag} ${value ?? ''}\nusage: --backend js|native --config tiny|small|demo --threads N [--no-generate]`);
     i++;
   }
   return args;

@@ -1,23 +1,30 @@
-// Training-throughput benchmark: the real LlamaModel + AdamW (weight decay 0.1) + clipGradNorm(1.0)
-// on random tokens, shapes identical to the PyTorch peer (/work/shared/peers/torch_bench.py),
-// timed over a fixed number of steps after warm-up; then KV-cache greedy generation speed on the
-// small config. One JSON line per measurement. Numbers, not pass/fail (see docs/benchmarks.md).
+// Training- and generation-throughput benchmark. Training: the real LlamaModel + AdamW (weight
+// decay 0.1) + clipGradNorm(1.0) on random tokens, shapes identical to the PyTorch peer
+// (/work/shared/peers/torch_bench.py: tiny, small, demo), timed over a fixed number of steps after
+// warm-up. Generation: KV-cache greedy decoding, 64-token prompts + 64 new tokens, on the small
+// shape at batch 1, 16 and 64 (as /work/shared/peers/torch_generate.py) and on the demo's model at
+// its eval batch of 100. Each measurement runs in its own process, so peakRssMB is that line's own
+// peak. One JSON line per measurement; numbers, not pass/fail (see docs/benchmarks.md).
 //
-// Usage: npm run bench -- [--backend native|js] [--config tiny|small] [--threads N] [--no-generate]
-// Without --threads, each config runs with 1 and with 2 threads and the faster is printed.
+// Usage: npm run bench -- [--backend native|js] [--config tiny|small|demo] [--threads N] [--no-generate]
+// Without --threads, each line is the faster of 1 and 2 threads (the peers report their best too).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { LlamaModel, resolveLlamaConfig } from '../src/model/llama.js';
 import { generate } from '../src/model/generate.js';
 import { AdamW, clipGradNorm, Rng } from '../src/nn/index.js';
 import { nativeBackendStatus } from '../src/tensor/backends/native.js';
 import { createEngine, type Engine } from '../src/tensor/index.js';
-import { BENCH_CONFIGS, parseBenchArgs, type BenchConfig } from './configs.js';
+import { BENCH_CONFIGS, parseBenchArgs, type BenchConfig, type BenchConfigName } from './configs.js';
 
 const WARMUP_STEPS = 3; // as the peer
+const GENERATION_RUNS = 3; // timed runs averaged, as torch_generate.py
+const GENERATION = [['small', 1], ['small', 16], ['small', 64], ['demo', 100]] as const;
 
 function buildModel(engine: Engine, c: BenchConfig): LlamaModel {
   const config = resolveLlamaConfig({
     hidden_size: c.hidden, intermediate_size: c.intermediate, num_hidden_layers: c.layers, num_attention_heads: c.heads,
-    vocab_size: c.vocab, max_position_embeddings: 2 * c.seq, rms_norm_eps: 1e-5, tie_word_embeddings: false,
+    vocab_size: c.vocab, max_position_embeddings: Math.max(2 * c.seq, 256), rms_norm_eps: 1e-5, tie_word_embeddings: false,
   });
   return new LlamaModel(engine, config, { seed: 0 });
 }
@@ -40,12 +47,9 @@ function peakRssMB(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024); // maxRSS is in KiB
 }
 
-interface TrainingResult {
-  config: string; params: number; tokensPerSecond: number; msPerStep: number; peakRssMB: number;
-  backend: string; threads: number; blas?: string; loss: number;
-}
+interface Result { tokensPerSecond: number; [key: string]: unknown }
 
-function benchTraining(engine: Engine, name: keyof typeof BENCH_CONFIGS): TrainingResult {
+function benchTraining(engine: Engine, name: BenchConfigName): Result {
   const c = BENCH_CONFIGS[name];
   const model = buildModel(engine, c);
   const parameters = model.parameters();
@@ -67,6 +71,7 @@ function benchTraining(engine: Engine, name: keyof typeof BENCH_CONFIGS): Traini
   for (let i = 0; i < c.steps; i++) step();
   const msPerStep = (performance.now() - started) / c.steps;
   if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}: the benchmark did not train`);
+  // random tokens with every target set: useful tokens/s = padded tokens/s here
   return {
     config: name, params: model.parameterCount(), tokensPerSecond: Math.round((c.batch * c.seq * 1000) / msPerStep),
     msPerStep: Number(msPerStep.toFixed(1)), peakRssMB: peakRssMB(), backend: engine.backend.name, threads: engine.backend.threads,
@@ -74,39 +79,46 @@ function benchTraining(engine: Engine, name: keyof typeof BENCH_CONFIGS): Traini
   };
 }
 
-/** Greedy KV-cache generation on the small config: 64-token prompts, 64 new tokens. */
-function benchGeneration(engine: Engine, batch: number): void {
-  const c = BENCH_CONFIGS.small;
-  const model = buildModel(engine, c);
+/** Greedy KV-cache generation: 64-token random prompts, 64 new tokens (no row stops early). */
+function benchGeneration(engine: Engine, name: BenchConfigName, batch: number): Result {
+  const model = buildModel(engine, BENCH_CONFIGS[name]);
   const promptLength = 64, newTokens = 64;
   const rng = new Rng(2);
-  const prompts = Array.from({ length: batch }, () => Array.from(randomTokens(promptLength, c.vocab, rng)));
-  generate(model, prompts.slice(0, 1), { maxNewTokens: 4 }); // warm-up
+  const prompts = Array.from({ length: batch }, () => Array.from(randomTokens(promptLength, model.config.vocab_size, rng)));
+  generate(model, prompts, { maxNewTokens: newTokens }); // warm-up (and the pool)
+  let produced = 0;
   const started = performance.now();
-  const outputs = generate(model, prompts, { maxNewTokens: newTokens });
+  for (let run = 0; run < GENERATION_RUNS; run++) produced += generate(model, prompts, { maxNewTokens: newTokens }).reduce((sum, row) => sum + row.length, 0);
   const seconds = (performance.now() - started) / 1000;
-  const produced = outputs.reduce((sum, row) => sum + row.length, 0);
-  console.log(JSON.stringify({
-    config: 'small', task: 'generate', batch, promptTokens: promptLength, newTokens, tokensPerSecond: Math.round(produced / seconds),
-    msTotal: Math.round(seconds * 1000), peakRssMB: peakRssMB(), backend: engine.backend.name, threads: engine.backend.threads,
-  }));
+  return {
+    config: name, task: 'generate', batch, promptTokens: promptLength, newTokens, tokensPerSecond: Math.round(produced / seconds),
+    msTotal: Math.round((seconds * 1000) / GENERATION_RUNS), peakRssMB: peakRssMB(), backend: engine.backend.name, threads: engine.backend.threads,
+  };
 }
 
 const args = parseBenchArgs(process.argv.slice(2));
-const engine = createEngine({ backend: args.backend, threads: Math.max(...args.threads) });
-const threadSettings = engine.backend.name === 'js' ? [1] : args.threads;
-for (const name of args.configs) {
-  // Fastest of the thread settings, as the PyTorch peer reports the best of its own.
-  let best: TrainingResult | null = null;
-  for (const threads of threadSettings) {
-    engine.backend.setThreads(threads);
-    const result = benchTraining(engine, name);
-    if (best === null || result.tokensPerSecond > best.tokensPerSecond) best = result;
+if (args.one !== undefined) {
+  // child: one measurement at one thread setting
+  const [task, config, batch] = args.one.split(':') as [string, BenchConfigName, string?];
+  const engine = createEngine({ backend: args.backend, threads: args.threads[0] });
+  const result = task === 'train' ? benchTraining(engine, config) : benchGeneration(engine, config, Number(batch));
+  console.log(JSON.stringify(result));
+} else {
+  const script = fileURLToPath(import.meta.url);
+  const threadSettings = args.backend === 'js' ? [1] : args.threads;
+  const measure = (spec: string) => {
+    // fastest of the thread settings, each in a fresh process (its own peak RSS)
+    let best: Result | null = null;
+    for (const threads of threadSettings) {
+      const child = spawnSync(process.execPath, [...process.execArgv, script, '--one', spec, '--backend', args.backend, '--threads', String(threads)], { encoding: 'utf8' });
+      if (child.status !== 0) throw new Error(`bench ${spec} failed:\n${child.stderr}`);
+      const result = JSON.parse(child.stdout.trim().split('\n').at(-1) as string) as Result;
+      if (best === null || result.tokensPerSecond > best.tokensPerSecond) best = result;
+    }
+    console.log(JSON.stringify(best));
+  };
+  for (const name of args.configs) measure(`train:${name}`);
+  if (!args.noGenerate) {
+    for (const [name, batch] of GENERATION) if (args.configs.includes(name)) measure(`generate:${name}:${batch}`);
   }
-  console.log(JSON.stringify(best));
-}
-if (!args.noGenerate && args.configs.includes('small')) {
-  engine.backend.setThreads(Math.max(...threadSettings));
-  benchGeneration(engine, 1);
-  benchGeneration(engine, 16);
 }

@@ -10,6 +10,7 @@ export interface StageEvent {
   status: 'start' | 'end' | 'skip';
   detail?: string;
   seconds?: number; // wall time of the stage, on 'end'
+  generationSeconds?: number; // of which in generate() (evaluations, sampled training data, rollouts), on 'end'
 }
 
 export interface StepEvent {
@@ -20,7 +21,12 @@ export interface StepEvent {
   totalSteps: number;
   loss: number;
   lr: number;
+  /** every token the step computed on, padding included (batch rows x row length) */
   tokensPerSecond: number;
+  /** real input tokens only (no padding); with packed batches close to tokensPerSecond */
+  usefulTokensPerSecond?: number;
+  /** wall time of the step: batch assembly, forward, backward, clip, optimiser update */
+  seconds?: number;
   /** trainer-specific per-step figures (RL: reward, held-out PM score, KL, clip fraction, entropy, answer length) */
   metrics?: Record<string, number>;
 }
@@ -44,6 +50,8 @@ export interface EvalEvent {
   stage: string; // stage id from the plan
   step: number; // training step of that stage at which the eval ran (0 = before it trained)
   metrics: Record<string, RateWithInterval>;
+  seconds?: number; // wall time of the evaluation
+  generationSeconds?: number; // of which in generate()
 }
 
 export interface CheckpointEvent {
@@ -52,6 +60,7 @@ export interface CheckpointEvent {
   stage: string;
   step: number;
   path: string; // relative to the run directory
+  seconds?: number; // time spent writing it
 }
 
 export type RunEvent = StageEvent | StepEvent | EvalEvent | CheckpointEvent;

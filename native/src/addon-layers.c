@@ -97,8 +97,8 @@ napi_value js_attention_forward(napi_env env, napi_callback_info info) {
   sl_args a;
   sl_attention_shape s;
   float *q, *k, *v, *out, *probs;
-  int32_t *key_start;
-  int64_t lq, lk, lv, ls, lo, lp, q_size, kv_size, probs_size;
+  int32_t *key_start, *segment_start;
+  int64_t lq, lk, lv, ls, lo, lp, lseg, q_size, kv_size, probs_size;
   TRY(sl_args_init(env, info, "attentionForward", 7, &a));
   TRY(read_shape(&a, &s) && shape_sizes(&a, &s, &q_size, &kv_size, &probs_size));
   TRY(sl_arg_f32(&a, 1, "q", &q, &lq) && sl_arg_f32(&a, 2, "k", &k, &lk));
@@ -109,7 +109,9 @@ napi_value js_attention_forward(napi_env env, napi_callback_info info) {
   TRY(sl_check_length(&a, "v", lv, kv_size, "B*kvCapacity*KH*D"));
   if (key_start) TRY(sl_check_length(&a, "keyStart", ls, s.batch, "B"));
   if (probs) TRY(sl_check_length(&a, "probs", lp, probs_size, "B*H*T*S"));
-  sl_attention_forward(&s, q, k, v, key_start, out, probs);
+  TRY(sl_arg_i32_or_null(&a, 7, "segmentStart", &segment_start, &lseg));
+  if (segment_start) TRY(sl_check_length(&a, "segmentStart", lseg, s.batch * s.query_length, "B*T"));
+  sl_attention_forward(&s, q, k, v, key_start, segment_start, out, probs);
   return NULL;
 }
 
@@ -117,7 +119,8 @@ napi_value js_attention_backward(napi_env env, napi_callback_info info) {
   sl_args a;
   sl_attention_shape s;
   float *dout, *q, *k, *v, *probs, *dq, *dk, *dv;
-  int64_t ldo, lq, lk, lv, lp, ldq, ldk, ldv, q_size, kv_size, probs_size;
+  int32_t *segment_start;
+  int64_t ldo, lq, lk, lv, lp, ldq, ldk, ldv, lseg, q_size, kv_size, probs_size;
   TRY(sl_args_init(env, info, "attentionBackward", 9, &a));
   TRY(read_shape(&a, &s) && shape_sizes(&a, &s, &q_size, &kv_size, &probs_size));
   if (s.kv_capacity != s.key_length) TRY(sl_fail(&a, "kvCapacity must equal keyLength in backward"));
@@ -130,7 +133,9 @@ napi_value js_attention_backward(napi_env env, napi_callback_info info) {
   TRY(sl_check_length(&a, "k", lk, kv_size, "B*S*KH*D") && sl_check_length(&a, "v", lv, kv_size, "B*S*KH*D"));
   TRY(sl_check_length(&a, "dk", ldk, kv_size, "B*S*KH*D") && sl_check_length(&a, "dv", ldv, kv_size, "B*S*KH*D"));
   TRY(sl_check_length(&a, "probs", lp, probs_size, "B*H*T*S"));
-  sl_attention_backward(&s, dout, q, k, v, probs, dq, dk, dv);
+  TRY(sl_arg_i32_or_null(&a, 9, "segmentStart", &segment_start, &lseg));
+  if (segment_start) TRY(sl_check_length(&a, "segmentStart", lseg, s.batch * s.query_length, "B*T"));
+  sl_attention_backward(&s, dout, q, k, v, probs, segment_start, dq, dk, dv);
   return NULL;
 }
 

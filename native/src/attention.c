@@ -1,5 +1,6 @@
 /* Fused causal scaled-dot-product attention (Vaswani et al. 2017) with grouped-query heads
- * (Ainslie et al. 2023), left-padding key masks and KV-cache row strides, forward and backward.
+ * (Ainslie et al. 2023), left-padding key masks, per-query segment starts (packed rows: each
+ * conversation attends only to itself) and KV-cache row strides, forward and backward.
  * Work is split over (batch, kv-head) tasks: a task owns every query head of its group, so dK/dV
  * are summed in a fixed order without atomics (deterministic for any thread count).
  * Prefill/training shapes run in blocks of query rows through single-threaded BLAS calls that
@@ -73,9 +74,17 @@ static void attend_row(const float *qrow, const float *kbase, const float *vbase
 typedef struct {
   const sl_attention_shape *shape;
   const float *q, *k, *v, *d_out, *probs_in;
-  const int32_t *key_start;
+  const int32_t *key_start, *segment_start;
   float *out, *probs, *dq, *dk, *dv;
 } attention_ctx;
+
+/* First visible key of query row t of batch entry b: the row's keyStart, raised to the query's
+ * segment start when rows are packed. */
+static inline int64_t first_key(const attention_ctx *c, int64_t b, int64_t t, int64_t ks) {
+  if (!c->segment_start) return ks;
+  const int64_t seg = c->segment_start[b * c->shape->query_length + t];
+  return seg > ks ? seg : ks;
+}
 
 /* Forward of one (b, h) through BLAS: for each block of query rows, scores for the visible keys
  * [ks, kend) -> softmax -> out = P V. pbuf: probs rows of this head, or a (SL_ROW_BLOCK,S) scratch. */
@@ -92,11 +101,16 @@ static void forward_head_blas(const attention_ctx *c, int64_t b, int64_t h, int6
     float *p = c->probs ? c->probs + ((b * H + h) * T + t0) * S : scratch;
     const float *qb = c->q + ((b * T + t0) * H + h) * D;
     float *ob = c->out + ((b * T + t0) * H + h) * D;
-    if (kend > ks)
-      sl_sgemm(0, 1, rows, kend - ks, D, scale, qb, H * D, kb + ks * KH * D, KH * D, 0.0f, p + ks, S);
-    for (int64_t r = 0; r < rows; r++) softmax_visible(p + r * S, ks, S - T + t0 + r, S);
-    if (kend > ks)
-      sl_sgemm(0, 0, rows, D, kend - ks, 1.0f, p + ks, S, vb + ks * KH * D, KH * D, 0.0f, ob, H * D);
+    int64_t lo = kend; /* lowest first key over the block's rows: scores only for [lo, kend) */
+    for (int64_t r = 0; r < rows; r++) {
+      const int64_t f = first_key(c, b, t0 + r, ks);
+      if (f < lo) lo = f;
+    }
+    if (kend > lo)
+      sl_sgemm(0, 1, rows, kend - lo, D, scale, qb, H * D, kb + lo * KH * D, KH * D, 0.0f, p + lo, S);
+    for (int64_t r = 0; r < rows; r++) softmax_visible(p + r * S, first_key(c, b, t0 + r, ks), S - T + t0 + r, S);
+    if (kend > lo)
+      sl_sgemm(0, 0, rows, D, kend - lo, 1.0f, p + lo, S, vb + lo * KH * D, KH * D, 0.0f, ob, H * D);
     else
       for (int64_t r = 0; r < rows; r++) memset(ob + r * H * D, 0, (size_t)D * sizeof(float));
   }
@@ -129,7 +143,8 @@ static void attention_forward_range(void *p, int64_t lo, int64_t hi) {
       for (int64_t t = 0; t < T; t++) {
         const int64_t row = (b * T + t) * H + h;
         float *pr = c->probs ? c->probs + ((b * H + h) * T + t) * S : scratch;
-        attend_row(c->q + row * D, kb, vb, KH * D, ks, S - T + t, S, D, scale, pr, c->out + row * D);
+        attend_row(c->q + row * D, kb, vb, KH * D, first_key(c, b, t, ks), S - T + t, S, D, scale, pr,
+                   c->out + row * D);
       }
     }
   }
@@ -137,8 +152,9 @@ static void attention_forward_range(void *p, int64_t lo, int64_t hi) {
 }
 
 void sl_attention_forward(const sl_attention_shape *shape, const float *q, const float *k,
-                          const float *v, const int32_t *key_start, float *out, float *probs) {
-  attention_ctx c = {shape, q, k, v, NULL, NULL, key_start, out, probs, NULL, NULL, NULL};
+                          const float *v, const int32_t *key_start, const int32_t *segment_start,
+                          float *out, float *probs) {
+  attention_ctx c = {shape, q, k, v, NULL, NULL, key_start, segment_start, out, probs, NULL, NULL, NULL};
   const int64_t tasks = shape->batch * shape->kv_heads;
   const int64_t per_task = (shape->heads / shape->kv_heads) * shape->query_length *
                            shape->key_length * shape->head_dim;
@@ -148,7 +164,8 @@ void sl_attention_forward(const sl_attention_shape *shape, const float *q, const
 
 /* With P the probabilities and dP = dO V^T:  dS = P * (dP - rowsum(P * dP)),
  * dQ = scale dS K,  dK = scale dS^T Q,  dV = P^T dO. Per block of query rows only the keys
- * [0, kend) are visible, so every product is restricted to them. */
+ * [lo, kend) are visible (lo: the block's lowest segment start), so every product is restricted
+ * to them. Left padding needs no range here: its probabilities are zero. */
 static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
   const attention_ctx *c = p;
   const sl_attention_shape *sh = c->shape;
@@ -171,26 +188,37 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
       for (int64_t t0 = 0; t0 < T; t0 += SL_ROW_BLOCK) {
         const int64_t rows = T - t0 < SL_ROW_BLOCK ? T - t0 : SL_ROW_BLOCK;
         const int64_t kend = S - T + t0 + rows;
+        int64_t lo = kend;
+        for (int64_t r = 0; r < rows; r++) {
+          const int64_t f = first_key(c, b, t0 + r, 0);
+          if (f < lo) lo = f;
+        }
+        if (lo >= kend) {
+          for (int64_t r = 0; r < rows; r++) memset(c->dq + ((b * T + t0 + r) * H + h) * D, 0, (size_t)D * sizeof(float));
+          continue;
+        }
         const int64_t row0 = (b * T + t0) * H + h;
         const float *pb = c->probs_in + ((b * H + h) * T + t0) * S;
         const float *dob = c->d_out + row0 * D, *qb = c->q + row0 * D;
         float *dqb = c->dq + row0 * D;
-        /* dP (rows, kend) = dO V^T, then dS in place */
-        sl_sgemm(0, 1, rows, kend, D, 1.0f, dob, H * D, vb, kv_stride, 0.0f, ds, S);
+        /* dP (rows, [lo, kend)) = dO V^T, then dS in place */
+        const int64_t width = kend - lo;
+        sl_sgemm(0, 1, rows, width, D, 1.0f, dob, H * D, vb + lo * kv_stride, kv_stride, 0.0f, ds + lo, S);
         for (int64_t r = 0; r < rows; r++) {
           const float *pr = pb + r * S;
           float *dr = ds + r * S;
-          const int64_t last = S - T + t0 + r;
+          const int64_t first = first_key(c, b, t0 + r, 0), last = S - T + t0 + r;
           float rowsum = 0.0f;
 #pragma omp simd reduction(+ : rowsum)
-          for (int64_t s = 0; s <= last; s++) rowsum += pr[s] * dr[s];
+          for (int64_t s = first; s <= last; s++) rowsum += pr[s] * dr[s];
+          for (int64_t s = lo; s < first && s < kend; s++) dr[s] = 0.0f;
 #pragma omp simd
-          for (int64_t s = 0; s <= last; s++) dr[s] = pr[s] * (dr[s] - rowsum) * scale;
-          for (int64_t s = last + 1; s < kend; s++) dr[s] = 0.0f;
+          for (int64_t s = first; s <= last; s++) dr[s] = pr[s] * (dr[s] - rowsum) * scale;
+          for (int64_t s = (last + 1 > lo ? last + 1 : lo); s < kend; s++) dr[s] = 0.0f;
         }
-        sl_sgemm(0, 0, rows, D, kend, 1.0f, ds, S, kb, kv_stride, 0.0f, dqb, H * D);
-        sl_sgemm(1, 0, kend, D, rows, 1.0f, ds, S, qb, H * D, 1.0f, dkb, kv_stride);
-        sl_sgemm(1, 0, kend, D, rows, 1.0f, pb, S, dob, H * D, 1.0f, dvb, kv_stride);
+        sl_sgemm(0, 0, rows, D, width, 1.0f, ds + lo, S, kb + lo * kv_stride, kv_stride, 0.0f, dqb, H * D);
+        sl_sgemm(1, 0, width, D, rows, 1.0f, ds + lo, S, qb, H * D, 1.0f, dkb + lo * kv_stride, kv_stride);
+        sl_sgemm(1, 0, width, D, rows, 1.0f, pb + lo, S, dob, H * D, 1.0f, dvb + lo * kv_stride, kv_stride);
       }
     }
   }
@@ -198,9 +226,9 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
 }
 
 void sl_attention_backward(const sl_attention_shape *shape, const float *d_out, const float *q,
-                           const float *k, const float *v, const float *probs, float *dq,
-                           float *dk, float *dv) {
-  attention_ctx c = {shape, q, k, v, d_out, probs, NULL, NULL, NULL, dq, dk, dv};
+                           const float *k, const float *v, const float *probs,
+                           const int32_t *segment_start, float *dq, float *dk, float *dv) {
+  attention_ctx c = {shape, q, k, v, d_out, probs, NULL, segment_start, NULL, NULL, dq, dk, dv};
   const int64_t tasks = shape->batch * shape->kv_heads;
   const int64_t per_task = 2 * (shape->heads / shape->kv_heads) * shape->query_length *
                            shape->key_length * shape->head_dim;

@@ -48,11 +48,14 @@ typedef struct {
   int64_t batch, query_length, key_length, heads, kv_heads, head_dim, kv_capacity;
 } sl_attention_shape;
 
+/* segment_start (B*T) or NULL: query t of row b sees keys >= segment_start[b*T+t] only (packed
+ * conversations); key_start (B) or NULL: left padding. */
 void sl_attention_forward(const sl_attention_shape *shape, const float *q, const float *k,
-                          const float *v, const int32_t *key_start, float *out, float *probs);
+                          const float *v, const int32_t *key_start, const int32_t *segment_start,
+                          float *out, float *probs);
 void sl_attention_backward(const sl_attention_shape *shape, const float *d_out, const float *q,
-                           const float *k, const float *v, const float *probs, float *dq,
-                           float *dk, float *dv);
+                           const float *k, const float *v, const float *probs,
+                           const int32_t *segment_start, float *dq, float *dk, float *dv);
 
 /* ---- softmax and cross-entropy (softmax.c) ---- */
 void sl_softmax(const float *x, int64_t rows, int64_t vocab, float *out);

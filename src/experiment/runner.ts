@@ -65,10 +65,13 @@ async function runStages(options: RunOptions): Promise<string> {
   for (const spec of specs) {
     if (progressOf(spec, ctx) === 'final') continue;
     const stage = stageFor(spec.kind);
-    const started = performance.now();
+    const started = performance.now(), generationBefore = engine.activitySeconds.generation ?? 0;
     emit({ type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'start', detail: stage.describe(spec, ctx) });
     await stage.run(spec, ctx);
-    emit({ type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'end', seconds: (performance.now() - started) / 1000 });
+    emit({
+      type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'end', seconds: (performance.now() - started) / 1000,
+      generationSeconds: (engine.activitySeconds.generation ?? 0) - generationBefore,
+    });
   }
   return writeResults(run, config, plan, startedAt);
 }

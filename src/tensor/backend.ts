@@ -67,11 +67,15 @@ export interface Backend {
   /**
    * q (B,T,H,D), k/v (B,kvCapacity,KH,D) -> out (B,T,H,D). Scale 1/sqrt(D), causal mask,
    * keys with index < keyStart[b] are masked (left padding); keyStart may be null (all zero).
-   * probs (B,H,T,S) receives the softmax probabilities when non-null (needed for backward).
+   * segmentStart (B*T), when non-null, also masks keys below segmentStart[b*T+t] for query t
+   * (packed rows: each conversation sees only itself; a value > t leaves the query with no key,
+   * output zero, for padding). probs (B,H,T,S) receives the softmax probabilities when non-null
+   * (needed for backward); masked entries are zero.
    */
-  attentionForward(shape: AttentionShape, q: Float32Array, k: Float32Array, v: Float32Array, keyStart: Int32Array | null, out: Float32Array, probs: Float32Array | null): void;
-  /** Gradients written (not accumulated) into dq (B,T,H,D), dk/dv (B,S,KH,D); kvCapacity must equal keyLength. */
-  attentionBackward(shape: AttentionShape, dOut: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array): void;
+  attentionForward(shape: AttentionShape, q: Float32Array, k: Float32Array, v: Float32Array, keyStart: Int32Array | null, out: Float32Array, probs: Float32Array | null, segmentStart?: Int32Array | null): void;
+  /** Gradients written (not accumulated) into dq (B,T,H,D), dk/dv (B,S,KH,D); kvCapacity must equal keyLength.
+   * segmentStart as in forward (only narrows the work: masked probabilities are zero anyway). */
+  attentionBackward(shape: AttentionShape, dOut: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, segmentStart?: Int32Array | null): void;
 
   // ---- SwiGLU: out = silu(gate) * up ----
   swigluForward(gate: Float32Array, up: Float32Array, out: Float32Array): void;

@@ -44,6 +44,12 @@ export class Engine {
   private readonly pool = new Map<number, ArrayBuffer[]>();
   private readonly pooled = new Set<ArrayBuffer>();
   private pooledBytes = 0;
+  // Buffers handed out inside the innermost recycleAfter call (null outside one).
+  private scope: Float32Array[] | null = null;
+  /** Wall seconds spent in named activities on this engine (generate() records "generation"),
+   * so a run can say where its time went. Read differences, not absolute values. */
+  readonly activitySeconds: Record<string, number> = {};
+  private readonly runningActivities = new Set<string>();
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -55,10 +61,32 @@ export class Engine {
     if (size < MIN_POOLED_FLOATS) return new Float32Array(size);
     const floats = sizeClass(size);
     const buffer = this.pool.get(floats)?.pop();
-    if (buffer === undefined) return new Float32Array(new ArrayBuffer(floats * 4), 0, size);
-    this.pooled.delete(buffer);
-    this.pooledBytes -= buffer.byteLength;
-    return new Float32Array(buffer, 0, size);
+    let out: Float32Array;
+    if (buffer === undefined) out = new Float32Array(new ArrayBuffer(floats * 4), 0, size);
+    else {
+      this.pooled.delete(buffer);
+      this.pooledBytes -= buffer.byteLength;
+      out = new Float32Array(buffer, 0, size);
+    }
+    this.scope?.push(out);
+    return out;
+  }
+
+  /**
+   * Runs fn, then hands every pooled buffer acquired inside it back to the pool, so a loop of
+   * no-grad forwards (decoding) reuses one step's memory instead of allocating every step. Only
+   * for fn whose tensors all die when it returns: copy out what is kept (fn must be synchronous).
+   */
+  recycleAfter<T>(fn: () => T): T {
+    const outer = this.scope;
+    const mine: Float32Array[] = [];
+    this.scope = mine;
+    try {
+      return fn();
+    } finally {
+      this.scope = outer;
+      for (const buffer of mine) this.release(buffer);
+    }
   }
 
   /** A zero-filled buffer of `size` floats. */
@@ -116,6 +144,19 @@ export class Engine {
       return result;
     } finally {
       this.recycling = previous;
+    }
+  }
+
+  /** Runs fn and adds its wall time to activitySeconds[name] (nested calls of one name count once). */
+  timeActivity<T>(name: string, fn: () => T): T {
+    if (this.runningActivities.has(name)) return fn();
+    this.runningActivities.add(name);
+    const started = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.runningActivities.delete(name);
+      this.activitySeconds[name] = (this.activitySeconds[name] ?? 0) + (performance.now() - started) / 1000;
     }
   }
 

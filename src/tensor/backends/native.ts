@@ -26,7 +26,7 @@ interface NativeAddon {
   rmsnormBackward: Backend['rmsnormBackward'];
   rope: Backend['rope'];
   attentionForward(shape: AttentionShape, q: Float32Array, k: Float32Array, v: Float32Array,
-    keyStart: Int32Array | null, out: Float32Array, probs: Float32Array | null): void;
+    keyStart: Int32Array | null, out: Float32Array, probs: Float32Array | null, segmentStart?: Int32Array | null): void;
   attentionBackward: Backend['attentionBackward'];
   swigluForward: Backend['swigluForward'];
   swigluBackward: Backend['swigluBackward'];
