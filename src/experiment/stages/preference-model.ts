@@ -6,7 +6,7 @@
 // Not here: the Bradley-Terry loop (train/reward-model.ts) or the pairs (data/preferences.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeChat } from '../../data/chat.js';
+import { chatPadId, encodeChat } from '../../data/chat.js';
 import { generatePreferencePairs, type PreferencePair } from '../../data/preferences.js';
 import { wilsonRate } from '../../eval/statistics.js';
 import type { RateWithInterval } from '../../events.js';
@@ -57,7 +57,7 @@ export function preferenceModelOf(ctx: StageContext, spec: StageSpec<PreferenceM
   const heldOut = ctx.shared(`preference-pairs-eval:${spec.settings.heldOutPairs}:${spec.settings.seed}`,
     () => generatePreferencePairs({ n: spec.settings.heldOutPairs, seed: spec.settings.seed, split: 'eval' }));
   const accuracy = preferenceAccuracy(model, heldOut.map((pair) => tokenizePair(tokenizer, pair, ctx.maxTokens())),
-    { padId: tokenizer.tokenId('<|pad|>'), maxTokens: ctx.maxTokens(), batchSize: SCORING_BATCH });
+    { padId: chatPadId(tokenizer), maxTokens: ctx.maxTokens(), batchSize: SCORING_BATCH });
   writeFileAtomic(path, `${JSON.stringify(accuracy, null, 2)}\n`);
   return { model, accuracy };
 }
@@ -69,7 +69,7 @@ export const preferenceModelStage: Stage<PreferenceModelSettings> = {
     const settings = spec.settings;
     const tokenizer = ctx.tokenizer();
     const checkpointer = ctx.checkpointer(spec);
-    const padId = tokenizer.tokenId('<|pad|>');
+    const padId = chatPadId(tokenizer);
     if (!checkpointer.hasFinal()) {
       const all = ctx.shared(`preference-pairs:${settings.pairs}:${settings.seed}`,
         () => generatePreferencePairs({ n: 2 * settings.pairs, seed: settings.seed, split: 'train' }));
