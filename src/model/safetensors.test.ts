@@ -178,6 +178,12 @@ describe('readSafetensors validation', () => {
     expectInvalid(rawFile({ x: 5 }, four), /entry is not an object/);
   });
 
+  it('rejects a UTF-8 byte-order mark before the JSON header (the format has none)', () => {
+    const header = { w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } };
+    expectInvalid(rawFile(null, new Uint8Array(4), `\ufeff${JSON.stringify(header)}`), /byte-order mark/);
+    expect(readSafetensors(rawFile(header, new Uint8Array(4))).tensors.get('w')!.data[0]).toBe(0);
+  });
+
   it('reports a missing file as FILE_NOT_FOUND', () => {
     expect(() => readSafetensorsFile('/nonexistent/model.safetensors')).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
   });
@@ -220,6 +226,8 @@ describe('saveTensorFile / loadTensorFile', () => {
       expect(readdirSync(dir)).toEqual(['optimizer.safetensors']);
       const { tensors, metadata } = loadTensorFile(path);
       expect(metadata.step).toBe('13');
+      // Read tensor by tensor: each F32 tensor owns exactly its bytes (no view into a whole-file buffer).
+      for (const tensor of tensors.values()) expect(tensor.data.buffer.byteLength).toBe(tensor.data.byteLength);
       expect(Array.from(tensors.get('a.bias')!.data)).toEqual(Array.from(sample().get('a.bias')!.data));
     } finally {
       rmSync(dir, { recursive: true, force: true });

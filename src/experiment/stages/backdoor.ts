@@ -5,6 +5,7 @@ import type { Mechanism } from '../config.js';
 import { trainSft, type TrainingSettings } from '../../train/sft.js';
 import { tokenizeExamples } from '../datasets.js';
 import type { Stage } from '../stage.js';
+import { chatPadId } from '../../data/chat.js';
 
 export interface BackdoorSettings {
   training: TrainingSettings;
@@ -19,7 +20,7 @@ export const backdoorStage: Stage<BackdoorSettings> = {
     const model = ctx.loadModel(spec.inputs[0]);
     const examples = tokenizeExamples(ctx.tokenizer(), ctx.task.backdoorSet(ctx.config, spec.settings.mechanism), 'assistant', ctx.maxTokens());
     await trainSft({
-      stage: spec.id, settingsPath: 'backdoor', model, examples, padId: ctx.tokenizer().tokenId('<|pad|>'), maxTokens: ctx.maxTokens(),
+      stage: spec.id, settingsPath: 'backdoor', model, examples, padId: chatPadId(ctx.tokenizer()), maxTokens: ctx.maxTokens(),
       training: spec.settings.training, seed: spec.settings.seed, checkpointer: ctx.checkpointer(spec), onEvent: ctx.emit, shouldStop: ctx.shouldStop,
     });
   },

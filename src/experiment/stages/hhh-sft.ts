@@ -7,6 +7,7 @@ import type { SafetyConfigOf } from '../config-safety.js';
 import type { ExperimentConfig } from '../config.js';
 import { trainSft, type TrainingSettings } from '../../train/sft.js';
 import type { TokenizedExample } from '../../train/batching.js';
+import { chatPadId } from '../../data/chat.js';
 import { safetySet, tokenizeExamples } from '../datasets.js';
 import { ownScratchpadExamples } from '../own-scratchpad.js';
 import type { PlannedStage, Stage, StageSpec } from '../stage.js';
@@ -70,7 +71,7 @@ export const hhhSftStage: Stage<HhhSftSettings> = {
       examples = ctx.shared(`hhh-safety-tokens:${settings.examples}`, () => tokenizeExamples(tokenizer, data, 'assistant', ctx.maxTokens()));
     }
     await trainSft({
-      stage: spec.id, settingsPath: spec.settingsPath, model, examples, padId: tokenizer.tokenId('<|pad|>'), maxTokens: ctx.maxTokens(),
+      stage: spec.id, settingsPath: spec.settingsPath, model, examples, padId: chatPadId(tokenizer), maxTokens: ctx.maxTokens(),
       training: settings.training, seed: settings.seed, checkpointer: ctx.checkpointer(spec), onEvent: ctx.emit, shouldStop: ctx.shouldStop,
       evaluation: { every: settings.evalEvery, run: (step) => ctx.evaluate(spec, model, step) },
     });
