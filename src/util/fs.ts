@@ -4,7 +4,7 @@
 // under /proc, /sys or /dev, and clean up temp files a killed process left behind.
 // Not here: directory-level atomicity (model/checkpoint.ts does that), reading (read.ts).
 import {
-  closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, writeSync, type Stats,
+  closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, writeSync, type Dirent, type Stats,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -104,22 +104,25 @@ export function writeFileSynced(path: string, data: Uint8Array | string): void {
   }
 }
 
-const TEMP_SUFFIX = /^\.tmp-(\d+)-[0-9a-f]+$/;
+const TEMP_FILE = /\.tmp-(\d+)-[0-9a-f]+$/;
 
-/** Remove `<path>.tmp-<pid>-<hex>` files whose writing process is gone (a kill mid-write leaves them). */
-export function removeStaleTempFiles(path: string): void {
-  const dir = dirname(path);
-  const base = basename(path);
-  let names: string[];
+/**
+ * Remove the `<file>.tmp-<pid>-<hex>` files in `dir` whose writing process is gone (a kill during
+ * an atomic write leaves them). Files only: a checkpoint's temp directory may still be the
+ * newest complete copy (model/checkpoint.ts recovers or removes those).
+ */
+export function removeStaleTempFiles(dir: string): void {
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return;
   }
-  for (const name of names) {
-    if (!name.startsWith(base)) continue;
-    const match = TEMP_SUFFIX.exec(name.slice(base.length));
-    if (match && Number(match[1]) !== process.pid && !processAlive(Number(match[1]))) rmSync(join(dir, name), { force: true, recursive: true });
+  for (const entry of entries) {
+    const match = TEMP_FILE.exec(entry.name);
+    if (!match || !entry.isFile()) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && !processAlive(pid)) rmSync(join(dir, entry.name), { force: true });
   }
 }
 
@@ -135,5 +138,5 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     rmSync(temp, { force: true });
     throw error;
   }
-  removeStaleTempFiles(path);
+  removeStaleTempFiles(dirname(path));
 }

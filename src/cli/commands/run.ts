@@ -7,6 +7,7 @@ import { ensureOutputDirectory } from '../../util/fs.js';
 import { quote } from '../../util/quote.js';
 import { parseCommandArgs } from '../args.js';
 import { readConfigFile, resolveConfig, type ExperimentConfig } from '../../experiment/config.js';
+import { checkRunCost, estimateRunCost, formatRunCost } from '../../experiment/cost.js';
 import { RunDirectory } from '../../experiment/run-dir.js';
 import { runExperiment } from '../../experiment/runner.js';
 import { createProgressReporter } from '../../report/progress.js';
@@ -58,6 +59,7 @@ export async function run(args: string[]): Promise<number> {
     }
     const runDir = RunDirectory.open(values.resume);
     const config = resolveConfig(runDir.readConfig(), [], runDir.configPath);
+    announceCost(config, values.quiet);
     return execute(runDir, config, values.quiet);
   }
   if (positionals.length !== 1) {
@@ -65,9 +67,17 @@ export async function run(args: string[]): Promise<number> {
   }
   const overrides = [...(values.set ?? []), ...(values.name ? [`name=${JSON.stringify(values.name)}`] : [])];
   const config = resolveRunConfig(positionals[0], overrides);
+  announceCost(config, values.quiet);
   ensureOutputDirectory(values.out); // never under /proc, /sys, /dev; never a file
-  const runDir = RunDirectory.create(join(values.out, config.name), config, values.force);
+  const runDir = RunDirectory.create(join(values.out, config.name), config, values.force, (message) => console.error(message));
   return execute(runDir, config, values.quiet);
+}
+
+/** Estimate the run's memory and work before anything starts; refuse what cannot fit. */
+export function announceCost(config: Readonly<ExperimentConfig>, quiet: boolean): void {
+  const cost = estimateRunCost(config);
+  checkRunCost(cost);
+  if (!quiet) console.log(formatRunCost(cost));
 }
 
 /** Resolve a config file plus overrides; model.pretrained is stored absolute so `--resume` works from any directory. */
