@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   serve: () => import('./commands/serve.js'),
   export: () => import('./commands/export.js'),
   dashboard: () => import('./commands/dashboard.js'),
+  eval: () => import('./commands/eval.js'),
   tokenize: () => import('./commands/tokenize.js'),
   probe: () => import('./commands/probe.js'),
   sweep: () => import('./commands/sweep.js'),

@@ -2,7 +2,7 @@
 // scratchpads split across prompt and completion), the paper's stray "\n\nHuman:" is stripped,
 // and malformed lines fail loudly with file:line.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -150,6 +150,15 @@ describe('hostile JSONL (issue 13)', () => {
     expect(() => parseJsonl('{"messages":[{"role":"user","content":"hi"}],"meta":{"__proto__":{"polluted":true}}}', 'x.jsonl')).toThrow(/x\.jsonl:1: .*"__proto__" is not allowed/);
     expect(() => parseJsonl('{"messages":[{"role":"user","content":"hi"}],"meta":{"triggered":"yes"}}', 'x.jsonl')).toThrow(/meta\.triggered must be true or false/);
     expect(() => parseJsonl('{"messages":[{"role":"user","content":"\\ud800"}]}', 'x.jsonl')).toThrow(/unpaired surrogate/);
+  });
+
+  it('refuses a FIFO and a /dev/zero link as a dataset at once (no hang, no memory blow-up)', () => {
+    const fifo = join(dir(), 'fifo.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => readJsonl(fifo)).toThrow(/is a FIFO \(named pipe\); only regular files are read/);
+    const zero = join(dir(), 'zero.jsonl');
+    symlinkSync('/dev/zero', zero);
+    expect(() => readJsonl(zero)).toThrow(/is a character device/);
   });
 
   it('refuses a 600 MB single line with file:line after reading only up to the line limit', () => {

