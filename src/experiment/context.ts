@@ -61,7 +61,7 @@ export function createStageContext(options: ContextOptions): StageContext {
     return resolveLlamaConfig({ ...shape, ...(num_key_value_heads === null ? {} : { num_key_value_heads }), vocab_size: tokenizer().vocabSize });
   });
   const newModel = () => new LlamaModel(engine, modelConfig(), { seed: config.seed });
-  const evaluator = () => shared<Evaluator>('evaluator', () => task.evaluator(config, tokenizer()));
+  const evaluator = () => shared<Evaluator>('evaluator', () => task.evaluator(config, tokenizer(), shared));
 
   return {
     config, run, engine, task, emit, shouldStop: options.shouldStop,

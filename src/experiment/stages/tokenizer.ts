@@ -14,6 +14,6 @@ export const tokenizerStage: Stage<TokenizerSettings> = {
   describe: (spec) => `byte-level BPE, vocab ${spec.settings.vocabSize}`,
   progress: (_spec, ctx) => (existsSync(ctx.run.tokenizerPath) ? 'final' : null),
   async run(_spec, ctx) {
-    trainTokenizer(ctx.config, ctx.task).save(ctx.run.tokenizerPath);
+    trainTokenizer(ctx.config, ctx.task, ctx.shared).save(ctx.run.tokenizerPath);
   },
 };
