@@ -24,7 +24,7 @@ beforeAll(() => {
   writeFileSync(configPath, JSON.stringify({
     name: 'tiny',
     experiment: resolve('configs/ci.json'),
-    set: ['base.steps=60', 'base.checkpointEvery=10', 'backdoor.mechanisms=["normal"]', 'backdoor.steps=20', 'backdoor.checkpointEvery=10',
+    set: ['safety=[{"method":"hhh-sft","scratchpadPool":16}]', 'base.steps=60', 'base.checkpointEvery=10', 'backdoor.mechanisms=["normal"]', 'backdoor.steps=20', 'backdoor.checkpointEvery=10',
       'safety.0.steps=10', 'safety.0.checkpointEvery=5', 'safety.0.evalEvery=5'],
     sizes: [
       { name: 'h32', model: { hidden_size: 32, intermediate_size: 64 } },
