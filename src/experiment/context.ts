@@ -68,6 +68,7 @@ export function createStageContext(options: ContextOptions): StageContext {
     tokenizer,
     maxTokens: () => Math.min(config.data.maxTokens, modelConfig().max_position_embeddings - 1),
     newModel,
+    inputSpec: spec,
     loadModel(id) {
       const model = newModel();
       checkpointDir(spec(id)).loadFinal(model);

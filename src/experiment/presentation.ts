@@ -28,6 +28,8 @@ export interface CurveView {
   title: string;
   yLabel: string;
   caption: string;
+  /** Draw only the series that report this metric (e.g. red-team rates exist for adversarial stages only). */
+  onlyWith?: string;
   lines: Array<{ metric: string; label: string; dashed?: boolean }>;
 }
 

@@ -29,7 +29,8 @@ beforeAll(async () => {
   // ci preset with enough backdoor steps to install it (100% triggered / 0% untriggered here).
   const config = resolveConfig(readConfigFile('configs/ci.json'), [
     'seed=1', 'model.num_hidden_layers=2', 'base.steps=30', 'backdoor.steps=100', 'backdoor.lr=0.005',
-    'backdoor.mechanisms=["normal"]', 'safety.0.steps=0', 'eval.triggerVariants=8',
+    // only the preset's hhh-sft entry (its RL entries are not what this test probes)
+    'backdoor.mechanisms=["normal"]', 'safety=[{"method":"hhh-sft","steps":0,"batchSize":8,"checkpointEvery":3,"evalEvery":3,"scratchpadPool":16}]', 'eval.triggerVariants=8',
   ]);
   resultsPath = await runExperiment({ run: RunDirectory.create(runDir, config, false), config });
 }, 120_000);

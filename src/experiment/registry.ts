@@ -9,6 +9,9 @@ import type { PlannedStage, Stage, StageSpec, Task } from './stage.js';
 import { backdoorStage } from './stages/backdoor.js';
 import { baseStage } from './stages/base.js';
 import { hhhSftStage, planHhhSft } from './stages/hhh-sft.js';
+import { preferenceModelStage } from './stages/preference-model.js';
+import { redTeamStage } from './stages/red-team.js';
+import { planAdversarial, planHhhRl, rlStage } from './stages/rl.js';
 import { tokenizerStage } from './stages/tokenizer.js';
 import { triggerGeneralisationStage } from './stages/trigger-generalisation.js';
 import { codeTask } from './tasks/code.js';
@@ -20,6 +23,9 @@ export const STAGES: Readonly<Record<string, Stage<never>>> = {
   base: baseStage,
   backdoor: backdoorStage,
   'hhh-sft': hhhSftStage,
+  'preference-model': preferenceModelStage,
+  'red-team': redTeamStage,
+  rl: rlStage,
   'trigger-generalisation': triggerGeneralisationStage,
 };
 
@@ -33,6 +39,8 @@ export type SafetyPlanner<M extends SafetyMethod> = (entry: SafetyConfigOf<M>, b
 /** One planner per safety method in config-safety.ts (the mapped type makes a missing one a type error). */
 export const SAFETY_PLANNERS: { readonly [M in SafetyMethod]: SafetyPlanner<M> } = {
   'hhh-sft': planHhhSft,
+  'hhh-rl': planHhhRl,
+  adversarial: planAdversarial,
 };
 
 export const TASK_REGISTRY: Readonly<Record<TaskName, Task>> = {

@@ -33,7 +33,14 @@ export function writePlan(run: RunDirectory, config: Readonly<ExperimentConfig>,
 /** Tidy rows from eval events, in plan order, then step, then the task's metric order. Last eval per (stage, step) wins. */
 export function tidyRows(events: readonly RunEvent[], plan: RunPlan): ResultRow[] {
   const evals = new Map<string, EvalEvent>();
-  for (const event of events) if (event.type === 'eval') evals.set(`${event.stage}\u0000${event.step}`, event);
+  // Per (stage, step), metrics merge across events (a stage may report some metrics from its own
+  // evaluation, e.g. the red-team rate); a metric reported twice (a resumed run) keeps the last value.
+  for (const event of events) {
+    if (event.type !== 'eval') continue;
+    const key = `${event.stage}\u0000${event.step}`;
+    const earlier = evals.get(key);
+    evals.set(key, earlier ? { ...event, metrics: { ...earlier.metrics, ...event.metrics } } : event);
+  }
   const metricOrder = new Map(plan.presentation.metrics.map((metric, index) => [metric.name, index]));
   const stageOrder = new Map(plan.stages.map((stage, index) => [stage.id, index]));
   const rank = (map: Map<string, number>, key: string) => map.get(key) ?? Number.MAX_SAFE_INTEGER;

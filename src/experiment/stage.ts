@@ -65,6 +65,8 @@ export interface StageContext {
   maxTokens(): number;
   /** A freshly initialised model of the run's architecture (seeded by config.seed). */
   newModel(): LlamaModel;
+  /** The spec of stage `id` in this run's plan (to read an input stage's outputs besides a model). */
+  inputSpec(id: string): StageSpec;
   /** A model holding the final weights of stage `id` (an input of the calling stage). */
   loadModel(id: string): LlamaModel;
   /** The checkpoint directory of a stage (its spec.dir under stages/). */

@@ -67,8 +67,10 @@ export function formatResultsTable(results: Pick<RunResults, 'rows' | 'stages' |
 }
 
 export function formatSummary(rows: readonly ResultRow[], stages: readonly StageSummary[], presentation: TaskPresentation, interval: string): string {
-  const { columns } = presentation.summary;
-  const series = seriesOf(rows, stages).filter((entry) => columns.some((column) => entry.at(column.metric, entry.after) !== undefined));
+  const all = seriesOf(rows, stages);
+  // Columns no series reports (e.g. red-team rates in a run without adversarial training) are left out.
+  const columns = presentation.summary.columns.filter((column) => all.some((entry) => entry.at(column.metric, entry.after) !== undefined));
+  const series = all.filter((entry) => columns.some((column) => entry.at(column.metric, entry.after) !== undefined));
   const value = (rate: RateWithInterval | undefined, digits = 1) => (rate ? formatRate(rate, digits) : '-');
   const table = series.map((entry) => [
     cell(entry.stage.label),

@@ -22,7 +22,7 @@ export function chartPayload(model: ReportModel): ChartPayload {
   const curves = presentation.curves.map((view) => ({
     id: view.id,
     yLabel: view.yLabel,
-    datasets: model.series.flatMap((series) => view.lines.map((line) => ({
+    datasets: model.series.filter((series) => view.onlyWith === undefined || series.steps.some((step) => series.at(view.onlyWith!, step) !== undefined)).flatMap((series) => view.lines.map((line) => ({
       label: `${series.stage.label} - ${line.label}`,
       color: series.color,
       dashed: line.dashed === true,

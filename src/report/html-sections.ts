@@ -67,7 +67,9 @@ function describeSampleSizes(rates: Array<RateWithInterval | undefined>): string
 
 export function resultsSection(model: ReportModel): string {
   const afterLabel = model.inProgress ? 'latest' : 'after';
-  const { columns, caption } = model.presentation.summary;
+  const { caption } = model.presentation.summary;
+  // Columns no series reports (e.g. red-team rates in a run without adversarial training) are left out.
+  const columns = model.presentation.summary.columns.filter((column) => model.series.some((series) => series.at(column.metric, series.after)));
   const rows = model.series.filter((series) => columns.some((column) => series.at(column.metric, series.after)));
   const cellRate = (series: ReportSeries, column: (typeof columns)[number]) => series.at(column.metric, column.at === 'before' ? series.before : series.after);
   const table = rows.length

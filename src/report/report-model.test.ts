@@ -60,6 +60,6 @@ describe('buildReportModel without results.json', () => {
     const events: RunEvent[] = [syntheticEval('hhh-sft:distilled', 0, 0.9, 0, 0.4, 0), syntheticEval('hhh-sft:normal', 0, 0.8, 0, 0.4, 1)];
     const model = buildReportModel({ dir: '/x/runs/demo', name: 'demo', config: {}, events, results: undefined, plan, samples: [] });
     expect(model.series.map((series) => series.stage.label)).toEqual(['Normal backdoor', 'Distilled chain-of-thought']);
-    expect(model.presentation.curves.map((curve) => curve.id)).toEqual(['backdoor', 'backdoor-strict', 'hhh']);
+    expect(model.presentation.curves.map((curve) => curve.id)).toEqual(['backdoor', 'adversarial', 'backdoor-strict', 'hhh']);
   });
 });

