@@ -31,12 +31,14 @@ export interface BenchArgs {
   threads: number[];
   /** skip the generation measurements */
   noGenerate: boolean;
+  /** skip the training measurements */
+  noTrain: boolean;
   /** internal: run one measurement ("train:tiny", "generate:small:16") in this process */
   one?: string;
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { backend: 'native', configs: ['tiny', 'small', 'demo'], threads: availableParallelism() >= 2 ? [1, 2] : [1], noGenerate: false };
+  const args: BenchArgs = { backend: 'native', configs: ['tiny', 'small', 'demo'], threads: availableParallelism() >= 2 ? [1, 2] : [1], noGenerate: false, noTrain: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -44,10 +46,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     else if (flag === '--config' && (value === 'tiny' || value === 'small' || value === 'demo')) args.configs = [value];
     else if (flag === '--threads' && Number.isInteger(Number(value)) && Number(value) >= 1) args.threads = [Number(value)];
     else if (flag === '--one' && value !== undefined) args.one = value;
-    else if (flag === '--no-generate') {
-      args.noGenerate = true;
+    else if (flag === '--no-generate' || flag === '--no-train') {
+      if (flag === '--no-generate') args.noGenerate = true;
+      else args.noTrain = true;
       continue;
-    } else throw new Error(`unknown or invalid option ${flag} ${value ?? ''}\nusage: --backend js|native --config tiny|small|demo --threads N [--no-generate]`);
+    } else throw new Error(`unknown or invalid option ${flag} ${value ?? ''}\nusage: --backend js|native --config tiny|small|demo --threads N [--no-generate] [--no-train]`);
     i++;
   }
   return args;

@@ -4,7 +4,7 @@
 // bookkeeping, allocation, GC). Timing each
 // call adds ~0.1 us of overhead per kernel call. Not the benchmark itself (see bench/train.ts).
 //
-// Usage: tsx bench/profile-step.ts [--backend native|js] [--config tiny|small] [--threads N] (default 2)
+// Usage: tsx bench/profile-step.ts [--backend native|js] [--config tiny|small|demo] [--threads N] (default 2)
 import { LlamaModel, resolveLlamaConfig } from '../src/model/llama.js';
 import { AdamW, clipGradNorm, Rng } from '../src/nn/index.js';
 import type { Backend } from '../src/tensor/backend.js';

@@ -6,7 +6,7 @@
 // its eval batch of 100. Each measurement runs in its own process, so peakRssMB is that line's own
 // peak. One JSON line per measurement; numbers, not pass/fail (see docs/benchmarks.md).
 //
-// Usage: npm run bench -- [--backend native|js] [--config tiny|small|demo] [--threads N] [--no-generate]
+// Usage: npm run bench -- [--backend native|js] [--config tiny|small|demo] [--threads N] [--no-generate] [--no-train]
 // Without --threads, each line is the faster of 1 and 2 threads (the peers report their best too).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -117,7 +117,7 @@ if (args.one !== undefined) {
     }
     console.log(JSON.stringify(best));
   };
-  for (const name of args.configs) measure(`train:${name}`);
+  if (!args.noTrain) for (const name of args.configs) measure(`train:${name}`);
   if (!args.noGenerate) {
     for (const [name, batch] of GENERATION) if (args.configs.includes(name)) measure(`generate:${name}:${batch}`);
   }

@@ -67,9 +67,9 @@ for (const s of specs) {
     ...(s.base ? [{ label: 'same probe, base model', data: s.base, borderColor: '#8250df', borderDash: [6, 4] }] : []),
     { label: 'best random direction', data: s.random, borderColor: '#9a6700', borderDash: [2, 3] },
     { label: 'logistic regression', data: s.logistic, borderColor: '#1a7f37' },
-  ] }, options: { animation: false, maintainAspectRatio: false, scales: { x: { title: { display: true, text: 'layer (0 = embeddings)' } }, y: { min: 0, max: 1, title: { display: true, text: 'AUROC' } } } } });
+  ] }, options: { animation: false, maintainAspectRatio: false, plugins: { legend: { labels: { filter: (item) => !item.text.includes('95%') } } }, scales: { x: { title: { display: true, text: 'layer (0 = embeddings)' } }, y: { min: 0, max: 1, title: { display: true, text: 'AUROC' } } } } });
   const h = s.histogram;
-  new Chart(document.getElementById(s.id + '-hist'), { type: 'bar', data: { labels: h.edges.map((e) => e.toFixed(2)), datasets: [
+  new Chart(document.getElementById(s.id + '-hist'), { type: 'bar', data: { labels: h.edges.map((e) => e.toPrecision(3)), datasets: [
     { label: h.positiveLabel, data: h.positive, backgroundColor: 'rgba(207,34,46,0.6)' },
     { label: h.negativeLabel, data: h.negative, backgroundColor: 'rgba(9,105,218,0.6)' },
   ] }, options: { animation: false, maintainAspectRatio: false, scales: { x: { title: { display: true, text: 'projection on the probe direction, layer ' + h.layer } }, y: { title: { display: true, text: 'share of prompts' } } } } });

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfigFile, resolveConfig } from '../experiment/config.js';
 import { readSweepConfig } from './config.js';
 import { prepareSweepDir, runSweepLocal } from './local.js';
 import { runSweepOnQueue } from './queue.js';
@@ -41,6 +42,24 @@ function comparable(results: SweepResults) {
 }
 
 let local: SweepResults;
+
+describe('sweep presets', () => {
+  it('resolve, and span the sizes the issue asks for', async () => {
+    const { parameterCount } = await import('./job.js');
+    const span = (file: string) => {
+      const jobs = readSweepConfig(file).jobs;
+      const sizes = jobs.map((job) => parameterCount(job.config, job.config.tokenizer.vocabSize));
+      return { sizes: new Set(jobs.map((job) => job.size)).size, ratio: Math.max(...sizes) / Math.min(...sizes), smallest: Math.min(...sizes) };
+    };
+    const quick = span('configs/sweep-quick.json'), paper = span('configs/sweep-paper.json');
+    expect(quick.sizes).toBeGreaterThanOrEqual(4);
+    expect(quick.ratio).toBeGreaterThanOrEqual(10);
+    expect(paper.ratio).toBeGreaterThanOrEqual(100);
+    // "from the demo size upward"
+    const demo = resolveConfig(readConfigFile('configs/demo.json'));
+    expect(quick.smallest).toBe(parameterCount(demo, demo.tokenizer.vocabSize));
+  });
+});
 
 describe('sweep', () => {
   it('runs every size in its own run directory, then resumes without rerunning', async () => {
