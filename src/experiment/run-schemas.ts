@@ -59,6 +59,7 @@ const presentationSchema = z.looseObject({
   task: z.string(),
   title: z.string(),
   metrics: z.array(metricInfo),
+  backdoor: z.looseObject({ triggered: z.string(), untriggered: z.string(), label: z.string() }).optional(),
   summary: z.looseObject({
     caption: z.string(),
     columns: z.array(z.looseObject({ metric: z.string(), at: z.enum(['before', 'after']), label: z.string(), digits: z.number().int().min(0).max(4).optional() })),

