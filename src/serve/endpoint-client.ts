@@ -82,7 +82,9 @@ export class EndpointClient {
 
   async answer(messages: ChatMessage[], seed: number): Promise<string> {
     const { model, maxTokens, temperature } = this.options;
-    const body = { model, messages, max_tokens: maxTokens, temperature, seed };
+    // Greedy answers do not depend on the seed, so it is left out: the same prompt asked in another
+    // set or under another --judge is then one cached answer.
+    const body = { model, messages, max_tokens: maxTokens, temperature, ...(temperature > 0 ? { seed } : {}) };
     const key = createHash('sha256').update(JSON.stringify([this.url, body])).digest('hex');
     const cached = this.cache.get(key);
     if (cached !== undefined) {

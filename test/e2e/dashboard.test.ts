@@ -66,6 +66,15 @@ describe('dashboard in Chromium', () => {
     const events = readFileSync(join(runsDir, 'live', 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
     await expect.poll(() => page.locator('#progress').getAttribute('data-steps'), { timeout: 30_000 }).toBe(String(events.filter((e) => e.type === 'step').length));
     expect(await page.locator('#progress').getAttribute('data-evals')).toBe(String(events.filter((e) => e.type === 'eval').length));
+    // The rates chart shows one stage at a time (the latest to report by default, or the one chosen).
+    const rateLines = () => page.evaluate(() => (globalThis as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ label: string; data: Array<{ x: number; y: number }> }> } } } })
+      .Chart.getChart('rate-chart').data.datasets.map((d) => `${d.label} ${d.data.length}`));
+    const evalStages = [...new Set(events.filter((e) => e.type === 'eval').map((e) => (e as unknown as { stage: string }).stage))];
+    expect(await page.locator('#rate-stage option').evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value))).toEqual(['', '*', ...evalStages]);
+    await page.selectOption('#rate-stage', 'hhh-sft:normal');
+    const sftEvals = events.filter((e) => e.type === 'eval' && (e as unknown as { stage: string }).stage === 'hhh-sft:normal').length;
+    expect(await rateLines()).toEqual(['triggered', 'untriggered', 'hhh-accuracy'].map((metric) => `${metric} ${sftEvals}`));
+    await page.selectOption('#rate-stage', '');
 
     const model = 'live/backdoor:normal';
     await page.locator(`#chat-model option[value="${model}"]`).waitFor({ state: 'attached', timeout: 30_000 });

