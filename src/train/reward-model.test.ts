@@ -46,6 +46,7 @@ describe('preference model', () => {
     await promise;
     const losses = events.flatMap((e) => (e.type === 'step' ? [e.loss] : []));
     expect(losses).toHaveLength(training.steps);
+    expect(events.every((e) => e.type !== 'step' || (e.seconds ?? 0) > 0)).toBe(true); // "training" in the stage time table
     // An untrained head scores both answers ~equally: loss ln 2 = 0.693.
     expect(losses[0]).toBeGreaterThan(0.6);
     expect(losses[0]).toBeLessThan(0.8);

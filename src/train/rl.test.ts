@@ -112,6 +112,8 @@ describe('RL on a known reward', () => {
       expect(Math.max(...kl)).toBeLessThan(4);
       for (const name of ['reward', 'kl', 'clipFraction', 'entropy', 'answerLength']) expect(metric(events, name).every(Number.isFinite), name).toBe(true);
       expect(metric(events, 'clipFraction').some((c) => c > 0)).toBe(true);
+      // each step's seconds (its time less rollout sampling) go to the stage table's "training" column
+      expect(events.filter((e): e is StepEvent => e.type === 'step').every((e) => e.seconds !== undefined && e.seconds >= 0)).toBe(true);
     });
   }
 
