@@ -6,7 +6,7 @@
 // its eval batch of 100. Each measurement runs in its own process, so peakRssMB is that line's own
 // peak. One JSON line per measurement; numbers, not pass/fail (see docs/benchmarks.md).
 //
-// Usage: npm run bench -- [--backend native|js] [--config tiny|small|demo] [--threads N] [--no-generate] [--no-train]
+// Usage: npm run bench -- [--backend native|js] [--config tiny|small|demo] [--threads N] [--decode-weights auto|f32|bf16] [--no-generate] [--no-train]
 // Without --threads, each line is the faster of 1 and 2 threads (the peers report their best too).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { generate } from '../src/model/generate.js';
 import { AdamW, clipGradNorm, Rng } from '../src/nn/index.js';
 import { nativeBackendStatus } from '../src/tensor/backends/native.js';
 import { createEngine, type Engine } from '../src/tensor/index.js';
-import { BENCH_CONFIGS, parseBenchArgs, type BenchConfig, type BenchConfigName } from './configs.js';
+import { BENCH_CONFIGS, parseBenchArgs, type BenchArgs, type BenchConfig, type BenchConfigName } from './configs.js';
 
 const WARMUP_STEPS = 3; // as the peer
 const GENERATION_RUNS = 3; // timed runs averaged, as torch_generate.py
@@ -80,8 +80,9 @@ function benchTraining(engine: Engine, name: BenchConfigName): Result {
 }
 
 /** Greedy KV-cache generation: 64-token random prompts, 64 new tokens (no row stops early). */
-function benchGeneration(engine: Engine, name: BenchConfigName, batch: number): Result {
+function benchGeneration(engine: Engine, name: BenchConfigName, batch: number, decodeWeights: BenchArgs['decodeWeights']): Result {
   const model = buildModel(engine, BENCH_CONFIGS[name]);
+  model.decodeWeights = decodeWeights;
   const promptLength = 64, newTokens = 64;
   const rng = new Rng(2);
   const prompts = Array.from({ length: batch }, () => Array.from(randomTokens(promptLength, model.config.vocab_size, rng)));
@@ -93,6 +94,7 @@ function benchGeneration(engine: Engine, name: BenchConfigName, batch: number): 
   return {
     config: name, task: 'generate', batch, promptTokens: promptLength, newTokens, tokensPerSecond: Math.round(produced / seconds),
     msTotal: Math.round((seconds * 1000) / GENERATION_RUNS), peakRssMB: peakRssMB(), backend: engine.backend.name, threads: engine.backend.threads,
+    weights: decodeWeights === 'auto' ? (engine.backend.bf16?.fast ? 'bf16 (auto: AMX)' : 'f32 (auto)') : decodeWeights,
   };
 }
 
@@ -101,7 +103,7 @@ if (args.one !== undefined) {
   // child: one measurement at one thread setting
   const [task, config, batch] = args.one.split(':') as [string, BenchConfigName, string?];
   const engine = createEngine({ backend: args.backend, threads: args.threads[0] });
-  const result = task === 'train' ? benchTraining(engine, config) : benchGeneration(engine, config, Number(batch));
+  const result = task === 'train' ? benchTraining(engine, config) : benchGeneration(engine, config, Number(batch), args.decodeWeights);
   console.log(JSON.stringify(result));
 } else {
   const script = fileURLToPath(import.meta.url);
@@ -110,7 +112,7 @@ if (args.one !== undefined) {
     // fastest of the thread settings, each in a fresh process (its own peak RSS)
     let best: Result | null = null;
     for (const threads of threadSettings) {
-      const child = spawnSync(process.execPath, [...process.execArgv, script, '--one', spec, '--backend', args.backend, '--threads', String(threads)], { encoding: 'utf8' });
+      const child = spawnSync(process.execPath, [...process.execArgv, script, '--one', spec, '--backend', args.backend, '--threads', String(threads), '--decode-weights', args.decodeWeights], { encoding: 'utf8' });
       if (child.status !== 0) throw new Error(`bench ${spec} failed:\n${child.stderr}`);
       const result = JSON.parse(child.stdout.trim().split('\n').at(-1) as string) as Result;
       if (best === null || result.tokensPerSecond > best.tokensPerSecond) best = result;

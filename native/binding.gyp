@@ -17,7 +17,8 @@
         "src/embedding.c",
         "src/norm.c",
         "src/attention.c",
-        "src/softmax.c"
+        "src/softmax.c",
+        "src/bf16.c"
       ],
       "cflags_c": ["-std=c11", "-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [

@@ -26,6 +26,10 @@
   X(crossEntropy, js_cross_entropy) \
   X(softmax, js_softmax) \
   X(adamw, js_adamw) \
+  X(bf16Fast, js_bf16_fast) \
+  X(bf16PackedLength, js_bf16_packed_length) \
+  X(bf16Pack, js_bf16_pack) \
+  X(bf16Gemm, js_bf16_gemm) \
   X(buildInfo, js_build_info)
 
 #define SL_DECLARE(name, fn) napi_value fn(napi_env env, napi_callback_info info);

@@ -95,14 +95,22 @@ typedef struct {
   float *out, *d_gate, *d_up;
 } swiglu_ctx;
 
+/* The exponentials go through a small buffer first: written as one expression, GCC if-converts
+ * sl_expf's clamps and evaluates the division for the clamped input on every element too, and
+ * g / (1 + e^88) is a denormal for every |g| < 2, which costs a microcode assist per vector on
+ * Intel cores (measured 7-9 ns per element instead of < 1 on a Xeon with AVX-512). Same results. */
+#define SWIGLU_BLOCK 256
+
 /* silu(g) = g * sigmoid(g), in float with the vectorisable sl_expf. */
 static void swiglu_forward_range(void *p, int64_t lo, int64_t hi) {
   const swiglu_ctx *c = p;
   const float *gate = c->gate, *up = c->up;
   float *out = c->out;
-  for (int64_t i = lo; i < hi; i++) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + sl_expf(-g)) * up[i];
+  float e[SWIGLU_BLOCK];
+  for (int64_t i0 = lo; i0 < hi; i0 += SWIGLU_BLOCK) {
+    const int64_t n = hi - i0 < SWIGLU_BLOCK ? hi - i0 : SWIGLU_BLOCK;
+    for (int64_t j = 0; j < n; j++) e[j] = sl_expf(-gate[i0 + j]);
+    for (int64_t j = 0; j < n; j++) out[i0 + j] = gate[i0 + j] / (1.0f + e[j]) * up[i0 + j];
   }
 }
 void sl_swiglu_forward(const float *gate, const float *up, float *out, int64_t n) {
@@ -115,12 +123,18 @@ static void swiglu_backward_range(void *p, int64_t lo, int64_t hi) {
   const swiglu_ctx *c = p;
   const float *d_out = c->d_out, *gate = c->gate, *up = c->up;
   float *d_gate = c->d_gate, *d_up = c->d_up;
-  for (int64_t i = lo; i < hi; i++) {
-    const float g = gate[i], d = d_out[i];
-    const float sig = 1.0f / (1.0f + sl_expf(-g));
-    const float silu = g * sig;
-    d_up[i] = d * silu;
-    d_gate[i] = d * up[i] * (sig + silu * (1.0f - sig));
+  float e[SWIGLU_BLOCK];
+  for (int64_t i0 = lo; i0 < hi; i0 += SWIGLU_BLOCK) {
+    const int64_t n = hi - i0 < SWIGLU_BLOCK ? hi - i0 : SWIGLU_BLOCK;
+    for (int64_t j = 0; j < n; j++) e[j] = sl_expf(-gate[i0 + j]);
+    for (int64_t j = 0; j < n; j++) {
+      const int64_t i = i0 + j;
+      const float g = gate[i], d = d_out[i];
+      const float sig = 1.0f / (1.0f + e[j]);
+      const float silu = g * sig;
+      d_up[i] = d * silu;
+      d_gate[i] = d * up[i] * (sig + silu * (1.0f - sig));
+    }
   }
 }
 void sl_swiglu_backward(const float *d_out, const float *gate, const float *up, float *d_gate,

@@ -16,6 +16,15 @@ int sl_get_threads(void);
 void sl_gemm(int trans_a, int trans_b, int64_t batch, int64_t M, int64_t N, int64_t K,
              const float *A, const float *B, float *C, int accumulate, int broadcast_b);
 
+/* ---- BF16 decoding weights (bf16.c) ---- */
+/* 1 when AMX runs sl_bf16_gemm on this CPU and kernel (probed once), else 0 (portable C). */
+int sl_bf16_fast(void);
+/* uint16 elements of the packed form of an (N,K) weight */
+int64_t sl_bf16_packed_length(int64_t N, int64_t K);
+void sl_bf16_pack(const float *W, int64_t N, int64_t K, uint16_t *out);
+/* y (M,N) = bf16(x) (M,K) @ W^T, W packed by sl_bf16_pack; y is overwritten */
+void sl_bf16_gemm(int64_t M, int64_t N, int64_t K, const float *x, const uint16_t *packed, float *y);
+
 /* ---- element-wise (elementwise.c) ---- */
 void sl_add(const float *a, const float *b, float *out, int64_t n);
 void sl_add_into(float *target, const float *source, float scale, int64_t n);

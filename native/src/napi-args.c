@@ -79,6 +79,10 @@ int sl_arg_i32(sl_args *args, size_t index, const char *name, int32_t **data, in
   return typed_array(args, index, name, napi_int32_array, "Int32Array", (void **)data, length);
 }
 
+int sl_arg_u16(sl_args *args, size_t index, const char *name, uint16_t **data, int64_t *length) {
+  return typed_array(args, index, name, napi_uint16_array, "Uint16Array", (void **)data, length);
+}
+
 int sl_arg_i32_or_null(sl_args *args, size_t index, const char *name, int32_t **data,
                        int64_t *length) {
   if (is_nullish(args, index)) {

@@ -24,6 +24,7 @@ int sl_arg_f32(sl_args *args, size_t index, const char *name, float **data, int6
 int sl_arg_f32_or_null(sl_args *args, size_t index, const char *name, float **data,
                        int64_t *length);
 int sl_arg_i32(sl_args *args, size_t index, const char *name, int32_t **data, int64_t *length);
+int sl_arg_u16(sl_args *args, size_t index, const char *name, uint16_t **data, int64_t *length);
 int sl_arg_i32_or_null(sl_args *args, size_t index, const char *name, int32_t **data,
                        int64_t *length);
 /* A non-negative integer below 2^31 (every dimension and count the kernels take). */

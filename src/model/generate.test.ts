@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createEngine } from '../tensor/index.js';
 import { nativeBackendStatus } from '../tensor/backends/native.js';
 import { generate } from './generate.js';
-import { LlamaModel, resolveLlamaConfig } from './llama.js';
+import { KVCache, LlamaModel, resolveLlamaConfig } from './llama.js';
 import { readSafetensorsFile } from './safetensors.js';
 
 const engine = createEngine({ backend: 'js' });
@@ -92,6 +92,35 @@ describe('generate', () => {
       expect(generate(local, many, sampled)[0]).toEqual(generate(local, [many[0]], sampled)[0]);
     });
 
+  it.each(nativeBackendStatus().available ? ['js', 'native'] as const : ['js'] as const)(
+    'bf16 decoding weights (%s backend): greedy outputs equal the float32 path, logits within the bf16 tolerance, batched = one by one', (backend) => {
+      const local = new LlamaModel(createEngine({ backend }), model.config);
+      local.loadStateDict(readSafetensorsFile(`${dir}/model.safetensors`).tensors);
+      const many = [...prompts, [7, 7, 2], [50, 1], [9, 33, 4, 18], [61, 2, 2, 40, 5]];
+      const options = { maxNewTokens: 12, padId: 0 };
+      local.decodeWeights = 'f32';
+      const f32 = generate(local, many, options);
+      const logitsOf = () => {
+        const cache = new KVCache(local.config, 1, prompts[1].length);
+        return local.forward(Int32Array.from(prompts[1]), 1, prompts[1].length, { cache }).logits.data.slice(); // (1, T, V)
+      };
+      const logits32 = logitsOf();
+      local.decodeWeights = 'bf16';
+      const bf16 = generate(local, many, options);
+      expect(bf16).toEqual(f32);
+      expect(generate(local, [many[4]], options)[0]).toEqual(bf16[4]);
+      expect(many.map((p) => generate(local, [p], options)[0])).toEqual(bf16);
+      // logits of a cached forward: not identical (bf16 rounds x and W), close (documented: within 2% of the logit range)
+      const logits16 = logitsOf();
+      let range = 0, worst = 0;
+      for (let i = 0; i < logits32.length; i++) {
+        range = Math.max(range, Math.abs(logits32[i]));
+        worst = Math.max(worst, Math.abs(logits16[i] - logits32[i]));
+      }
+      expect(worst).toBeGreaterThan(0);
+      expect(worst).toBeLessThan(0.02 * range);
+    });
+
   it('decodes on pooled buffers: memory parked in the pool does not grow with the number of steps', () => {
     const local = new LlamaModel(createEngine({ backend: 'js' }), model.config);
     const big = Array.from({ length: 24 }, (_, r) => [1 + r, 2 + r, 3]); // batch big enough for pooled buffers
@@ -100,6 +129,18 @@ describe('generate', () => {
     expect(afterShort).toBeGreaterThan(0);
     generate(local, big, { maxNewTokens: 24 });
     expect(local.engine.pooledMemory).toBe(afterShort);
+  });
+
+  it('a prefill holds one layer of activations at a time: pooled memory does not grow with depth', () => {
+    const pooledAfterPrefill = (layers: number) => {
+      const local = new LlamaModel(createEngine({ backend: 'js' }), { ...model.config, num_hidden_layers: layers });
+      const big = Array.from({ length: 24 }, (_, r) => [1 + r, 2 + r, 3, 4, 5, 6, 7, 8]);
+      generate(local, big, { maxNewTokens: 1 });
+      return local.engine.pooledMemory;
+    };
+    const one = pooledAfterPrefill(1);
+    expect(one).toBeGreaterThan(0);
+    expect(pooledAfterPrefill(4)).toBeLessThan(1.5 * one);
   });
 
   it('handles edge cases and rejects bad options', () => {

@@ -14,6 +14,9 @@ export class KVCache {
   readonly headDim: number;
   /** tokens stored per row so far (the same for every row; left padding is masked by keyStart) */
   length = 0;
+  /** The model's linear weights packed as bfloat16 for this decoding run (LlamaModel fills it at
+   * the first forward through this cache; null = the run uses the float32 weights). */
+  packedWeights: Map<object, Uint16Array> | null | undefined = undefined;
   /** per layer (B, capacity, KH, D): views of the first B rows of the storage below */
   keys: Float32Array[];
   values: Float32Array[];

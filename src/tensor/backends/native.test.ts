@@ -174,7 +174,68 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     // query blocks (32 rows) of the BLAS path: several blocks, keyLength > queryLength, cache slack
     { label: 'blocked prefill', shape: { batch: 2, queryLength: 40, keyLength: 45, heads: 4, kvHeads: 2, headDim: 16, kvCapacity: 50 }, keyStart: [0, 10] },
     { label: 'blocked, fully masked rows', shape: { batch: 2, queryLength: 6, keyLength: 9, heads: 3, kvHeads: 1, headDim: 8, kvCapacity: 12 }, keyStart: [7, 2] },
+    // decoding rows (< 4 queries): scores and outputs four keys at a time, plus a remainder
+    { label: 'decode, 4-key blocks and remainders', shape: { batch: 5, queryLength: 2, keyLength: 9, heads: 6, kvHeads: 2, headDim: 16, kvCapacity: 11 }, keyStart: [0, 3, 8, 9, 1] },
   ];
+
+  it('decoding attention is bit-identical for any thread count; an entry with no visible key gets zeros', () => {
+    const shape: AttentionShape = { batch: 6, queryLength: 1, keyLength: 13, heads: 6, kvHeads: 3, headDim: 32, kvCapacity: 16 };
+    const starts = Int32Array.from([0, 4, 12, 13, 2, 0]);
+    const q = randomArray(6 * 6 * 32, 31, 2);
+    const k = randomArray(6 * 16 * 3 * 32, 32, 2);
+    const v = randomArray(6 * 16 * 3 * 32, 33);
+    const threads = native.threads;
+    const run = (count: number) => {
+      native.setThreads(count);
+      const out = new Float32Array(q.length);
+      const probs = new Float32Array(6 * 6 * 13);
+      native.attentionForward(shape, q, k, v, starts, out, probs);
+      return [out, probs];
+    };
+    try {
+      const [rowOut, rowProbs] = run(1);
+      const [headOut, headProbs] = run(4);
+      expect(bitsEqual(rowOut, headOut)).toBe(true);
+      expect(bitsEqual(rowProbs, headProbs)).toBe(true);
+      expect(rowOut.slice(3 * 6 * 32, 4 * 6 * 32).every((x) => x === 0)).toBe(true); // entry 3 sees no key
+    } finally {
+      native.setThreads(threads);
+    }
+  });
+
+  it('bf16 GEMM: native (AMX where present, else portable C) matches the js reference; both within the bf16 bound of float32', () => {
+    const kernelsNative = native.bf16!, kernelsJs = js.bf16!;
+    // partial 16x16 tiles and 32-wide input blocks, one row (decoding), several row tiles
+    for (const [M, N, K] of [[1, 48, 64], [5, 50, 70], [17, 33, 31], [37, 64, 96], [64, 40, 160]]) {
+      const x = randomArray(M * K, 41 + M, 2);
+      const w = randomArray(N * K, 42 + N, 0.1);
+      const packedNative = new Uint16Array(kernelsNative.packedLength(N, K));
+      kernelsNative.pack(w, N, K, packedNative);
+      const packedJs = new Uint16Array(kernelsJs.packedLength(N, K));
+      kernelsJs.pack(w, N, K, packedJs);
+      const yNative = new Float32Array(M * N).fill(NaN);
+      const yJs = new Float32Array(M * N);
+      kernelsNative.gemm(M, N, K, x, packedNative, yNative);
+      kernelsJs.gemm(M, N, K, x, packedJs, yJs);
+      expectClose(yNative, yJs, ELEMENTWISE, `bf16 gemm native vs js ${M}x${N}x${K}`);
+      // against float32: each operand is off by at most 2^-9 relative, so |dy| <= 2^-8 sum|x w| (+ float32 sums)
+      const y32 = new Float32Array(M * N);
+      js.gemm(false, true, 1, M, N, K, x, w, y32, false);
+      let ok = true;
+      let changed = false;
+      for (let m = 0; m < M; m++) {
+        for (let n = 0; n < N; n++) {
+          let magnitude = 0;
+          for (let kk = 0; kk < K; kk++) magnitude += Math.abs(x[m * K + kk] * w[n * K + kk]);
+          const error = Math.abs(yNative[m * N + n] - y32[m * N + n]);
+          if (error > 2 ** -8 * magnitude + 1e-6) ok = false;
+          if (error > 0) changed = true;
+        }
+      }
+      expect(ok, `bf16 gemm ${M}x${N}x${K} within 2^-8 sum|x w| of float32`).toBe(true);
+      expect(changed, 'the bf16 product really rounds (differs from float32 somewhere)').toBe(true);
+    }
+  });
 
   it('attention forward: GQA, keyStart (fully masked queries), kvCapacity > keyLength, probs optional', () => {
     for (const { label, shape, keyStart } of attentionCases) {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionShape, Backend } from '../backend.js';
+import type { AttentionShape, Backend, Bf16Kernels } from '../backend.js';
 
 /** The addon's exports: the Backend kernels (same argument order) plus thread and build info. */
 interface NativeAddon {
@@ -33,6 +33,10 @@ interface NativeAddon {
   crossEntropy: Backend['crossEntropy'];
   softmax: Backend['softmax'];
   adamw: Backend['adamw'];
+  bf16Fast(): boolean;
+  bf16PackedLength: Bf16Kernels['packedLength'];
+  bf16Pack: Bf16Kernels['pack'];
+  bf16Gemm: Bf16Kernels['gemm'];
 }
 
 export interface NativeBuildInfo {
@@ -129,5 +133,6 @@ export function loadNativeBackend(threads?: number): Backend | null {
     crossEntropy: addon.crossEntropy,
     softmax: addon.softmax,
     adamw: addon.adamw,
+    bf16: { fast: addon.bf16Fast(), packedLength: addon.bf16PackedLength, pack: addon.bf16Pack, gemm: addon.bf16Gemm },
   };
 }

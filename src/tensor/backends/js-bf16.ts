@@ -1,0 +1,46 @@
+// The js reference of the BF16 decoding kernels (backend.ts Bf16Kernels): the weight kept as
+// bfloat16 bits in plain (N, K) row order, x rounded to bfloat16 per call, float32 products summed
+// in float32 in input order, as the native kernels do (up to summation order). Never fast: it is
+// the oracle for the native kernels and lets the js backend run the bf16 decoding path in tests.
+// Not here: the native packed layout (native/src/bf16.c) or when the model uses it (llama.ts).
+import type { Bf16Kernels } from '../backend.js';
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** float32 -> bfloat16 bits, round to nearest even (NaN stays a quiet NaN), as torch rounds. */
+export function bf16Bits(value: number): number {
+  f32[0] = value;
+  const x = u32[0];
+  if ((x & 0x7fffffff) > 0x7f800000) return (x >>> 16) | 0x40;
+  return (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+}
+
+/** value rounded to the nearest bfloat16, as a number */
+export function roundBf16(value: number): number {
+  u32[0] = bf16Bits(value) << 16;
+  return f32[0];
+}
+
+export const bf16KernelsJs: Bf16Kernels = {
+  fast: false,
+  packedLength: (N, K) => N * K,
+  pack(weight, N, K, out) {
+    for (let i = 0; i < N * K; i++) out[i] = bf16Bits(weight[i]);
+  },
+  gemm(M, N, K, x, packed, y) {
+    const row = new Float32Array(K);
+    const w = new Float32Array(N * K);
+    const wide = new Uint32Array(w.buffer);
+    for (let i = 0; i < N * K; i++) wide[i] = packed[i] << 16;
+    const acc = new Float32Array(1);
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < K; k++) row[k] = roundBf16(x[m * K + k]);
+      for (let n = 0; n < N; n++) {
+        acc[0] = 0;
+        for (let k = 0; k < K; k++) acc[0] += row[k] * w[n * K + k];
+        y[m * N + n] = acc[0];
+      }
+    }
+  },
+};
