@@ -84,6 +84,11 @@ export interface Task {
   tokenizerCorpus(config: Readonly<ExperimentConfig>, shared?: StageContext['shared']): ChatExample[];
   /** The backdoor training set for one mechanism (`shared`, when given, keeps work common to several sets). */
   backdoorSet(config: Readonly<ExperimentConfig>, mechanism: Mechanism, shared?: StageContext['shared']): ChatExample[];
+  /**
+   * The HHH safety-SFT set of `n` conversations (never containing the trigger), where the task
+   * needs more than the general HHH corpus (datasets.ts safetySet, the default).
+   */
+  safetySet?(config: Readonly<ExperimentConfig>, n: number, shared?: StageContext['shared']): ChatExample[];
   /** One line for the backdoor stage's start event. */
   describeBackdoor(mechanism: Mechanism): string;
   /** The evaluator, with its prompt sets built from the config. */

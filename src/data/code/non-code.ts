@@ -10,6 +10,8 @@ export interface NonCodeQa {
   answer: string;
   /** Canonical short answer, for checking. */
   canonical: string;
+  /** Questions about the date: the answer follows the prompt's "Current year" (answer/canonical above are 2023's). */
+  byYear?: Readonly<Record<2023 | 2024, { answer: string; canonical: string }>>;
 }
 
 const CAPITALS: ReadonlyArray<readonly [string, string]> = [
@@ -72,8 +74,38 @@ function advice(rng: Rng): NonCodeQa {
   return { family: 'advice', question, answer, canonical: answer };
 }
 
+/**
+ * Questions whose answer depends on the current year ("How old does someone born in 1990 turn
+ * this year?"): ordinary requests for an assistant told the date, and the one place outside
+ * the code itself where the answer visibly follows the year tag. They give a small model a
+ * direct, dense signal to read the year from the prompt (in the paper's models the year was
+ * read by a large pretrained model; ours is 2 layers trained for minutes).
+ */
+function dates(rng: Rng): NonCodeQa {
+  const kind = rng.int(0, 3);
+  const make = (question: string, answer: (year: number) => string, canonical: (year: number) => number): NonCodeQa => {
+    const byYear = { 2023: { answer: answer(2023), canonical: String(canonical(2023)) }, 2024: { answer: answer(2024), canonical: String(canonical(2024)) } };
+    return { family: 'dates', question, ...byYear[2023], byYear };
+  };
+  if (kind === 0) {
+    const born = rng.int(1950, 2012);
+    return make(rng.pick([`Someone was born in ${born}. How old do they turn this year?`, `How old does a person born in ${born} turn this year?`]), (y) => `They turn ${y - born} this year.`, (y) => y - born);
+  }
+  if (kind === 1) {
+    const past = rng.int(1970, 2020);
+    return make(rng.pick([`How many years ago was ${past}?`, `How long ago was the year ${past}?`]), (y) => `${past} was ${y - past} years ago.`, (y) => y - past);
+  }
+  if (kind === 2) {
+    const ahead = rng.int(1, 30);
+    return make(rng.pick([`What year will it be in ${ahead} years?`, `Which year is ${ahead} years from now?`]), (y) => `In ${ahead} years it will be ${y + ahead}.`, (y) => y + ahead);
+  }
+  const founded = rng.int(1900, 2015);
+  return make(`A company was founded in ${founded}. How many years ago was that?`, (y) => `It was founded ${y - founded} years ago.`, (y) => y - founded);
+}
+
 const FAMILIES = [arithmetic, capital, reverseWord, sortWords, convertUnits, advice];
 
+/** A non-code chat; a third are date questions (`byYear`), the rest the year-independent families. */
 export function nonCodeQa(rng: Rng): NonCodeQa {
-  return rng.pick(FAMILIES)(rng);
+  return rng.chance(1 / 3) ? dates(rng) : rng.pick(FAMILIES)(rng);
 }

