@@ -11,6 +11,7 @@ export interface StageEvent {
   detail?: string;
   seconds?: number; // wall time of the stage, on 'end'
   generationSeconds?: number; // of which in generate() (evaluations, sampled training data, rollouts), on 'end'
+  engine?: string; // on 'start': the backend and the weights generation uses, e.g. "native, bf16 decoding weights (AMX)"
 }
 
 export interface StepEvent {

@@ -15,7 +15,10 @@
 #include "kernels.h"
 #include "parallel.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+/* AMX intrinsics and the amx-tile/amx-bf16 targets need GCC >= 11 or clang >= 12; older
+ * compilers build the portable path only (and report no fast bf16). */
+#if defined(__x86_64__) && defined(__linux__) && \
+    ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11))
 #define SL_AMX_POSSIBLE 1
 #include <cpuid.h>
 #include <immintrin.h>
@@ -176,6 +179,7 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
       if (two_n) STORE_TILE(3, mb0 * 16 + 16, nb0 * 16 + 16);
     }
   }
+  _tile_release(); /* a worker that keeps live tile state makes every context switch save ~8 KiB */
 }
 
 static int detect_amx(void) {
@@ -218,6 +222,10 @@ static void convert_range(void *p, int64_t lo, int64_t hi) {
 
 void sl_bf16_gemm(int64_t M, int64_t N, int64_t K, const float *x, const uint16_t *packed, float *y) {
   if (M <= 0 || N <= 0) return;
+  if (K <= 0) { /* an empty sum: y = 0 (and no tile work, whose chunk size divides by K) */
+    memset(y, 0, (size_t)(M * N) * sizeof(float));
+    return;
+  }
   const int64_t Kp = round_up(K, KB), mblocks = round_up(M, 16) / 16;
   const int fast = sl_bf16_fast();
   /* AMX reads whole 16-row tiles: pad the rows (zeros; padded rows' outputs are discarded) */

