@@ -30,6 +30,7 @@
   X(bf16PackedLength, js_bf16_packed_length) \
   X(bf16Pack, js_bf16_pack) \
   X(bf16Gemm, js_bf16_gemm) \
+  X(bf16GemmMixed, js_bf16_gemm_mixed) \
   X(buildInfo, js_build_info)
 
 #define SL_DECLARE(name, fn) napi_value fn(napi_env env, napi_callback_info info);

@@ -4,6 +4,7 @@
 // lock; a killed run resumes with identical results because every stage is deterministic from
 // its spec and checkpoints are atomic. Not here: what any stage does (stages/), metrics (eval/).
 import type { EventSink } from '../events.js';
+import { resolvePrecision } from '../model/llama.js';
 import { createEngine, type Engine } from '../tensor/index.js';
 import { StageCheckpointer } from '../train/checkpointing.js';
 import type { ExperimentConfig } from './config.js';
@@ -44,10 +45,13 @@ function progressOf(spec: StageSpec, ctx: StageContext): StageProgress {
 
 /**
  * What computed a stage, recorded on its start event: results can differ by machine, since
- * generation runs bf16 weights where the CPU has AMX (LlamaModel.decodeWeights 'auto').
+ * generation runs bf16 weights where the CPU has AMX (LlamaModel.decodeWeights 'auto') and SFT-style
+ * training runs bf16 GEMMs there under trainPrecision 'auto'.
  */
-function engineSummary(engine: Engine): string {
-  return `${engine.backend.name}, ${engine.backend.bf16?.fast ? 'bf16 decoding weights (AMX)' : 'float32 decoding weights'}`;
+function engineSummary(engine: Engine, trainPrecision: 'auto' | 'f32' | 'bf16'): string {
+  const amx = engine.backend.bf16?.fast === true;
+  const training = resolvePrecision(trainPrecision, engine) === 'bf16' ? `bf16 training GEMMs${amx ? ' (AMX)' : ''}` : 'float32 training GEMMs';
+  return `${engine.backend.name}, ${amx ? 'bf16 decoding weights (AMX)' : 'float32 decoding weights'}, ${training}`;
 }
 
 async function runStages(options: RunOptions): Promise<string> {
@@ -77,7 +81,7 @@ async function runStages(options: RunOptions): Promise<string> {
     if (progressOf(spec, ctx) === 'final') continue;
     const stage = stageFor(spec.kind);
     const started = performance.now(), generationBefore = engine.activitySeconds.generation ?? 0;
-    emit({ type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'start', detail: stage.describe(spec, ctx), engine: engineSummary(engine) });
+    emit({ type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'start', detail: stage.describe(spec, ctx), engine: engineSummary(engine, config.trainPrecision) });
     await stage.run(spec, ctx);
     emit({
       type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'end', seconds: (performance.now() - started) / 1000,

@@ -37,6 +37,7 @@ interface NativeAddon {
   bf16PackedLength: Bf16Kernels['packedLength'];
   bf16Pack: Bf16Kernels['pack'];
   bf16Gemm: Bf16Kernels['gemm'];
+  bf16GemmMixed: Bf16Kernels['gemmMixed'];
 }
 
 export interface NativeBuildInfo {
@@ -133,6 +134,7 @@ export function loadNativeBackend(threads?: number): Backend | null {
     crossEntropy: addon.crossEntropy,
     softmax: addon.softmax,
     adamw: addon.adamw,
-    bf16: { fast: addon.bf16Fast(), packedLength: addon.bf16PackedLength, pack: addon.bf16Pack, gemm: addon.bf16Gemm },
+    bf16: { fast: addon.bf16Fast(), packedLength: addon.bf16PackedLength, pack: addon.bf16Pack, gemm: addon.bf16Gemm,
+      gemmMixed: addon.bf16GemmMixed },
   };
 }
