@@ -18,7 +18,8 @@
         "src/norm.c",
         "src/attention.c",
         "src/softmax.c",
-        "src/bf16.c"
+        "src/bf16.c",
+        "src/f32-packed.c"
       ],
       "cflags_c": ["-std=c11", "-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [

@@ -183,3 +183,41 @@ napi_value js_bf16_gemm_mixed(napi_env env, napi_callback_info info) {
   sl_bf16_gemm_mixed(ta, tb, M, N, K, A, B, C, acc);
   return NULL;
 }
+
+napi_value js_f32_packed_length(napi_env env, napi_callback_info info) {
+  sl_args a;
+  int64_t N, K;
+  TRY(sl_args_init(env, info, "f32PackedLength", 2, &a));
+  TRY(sl_arg_dim(&a, 0, "N", &N) && sl_arg_dim(&a, 1, "K", &K));
+  return sl_number_value(env, (double)sl_f32_packed_length(N, K));
+}
+
+/* f32Pack(weight (N,K) f32, N, K, out Float32Array of f32PackedLength(N, K)) */
+napi_value js_f32_pack(napi_env env, napi_callback_info info) {
+  sl_args a;
+  float *w, *out;
+  int64_t N, K, lw, lo, size;
+  TRY(sl_args_init(env, info, "f32Pack", 4, &a));
+  TRY(sl_arg_f32(&a, 0, "weight", &w, &lw) && sl_arg_dim(&a, 1, "N", &N) && sl_arg_dim(&a, 2, "K", &K));
+  TRY(sl_arg_f32(&a, 3, "out", &out, &lo));
+  TRY(sl_mul_checked(&a, N, K, &size) && sl_check_length(&a, "weight", lw, size, "N*K"));
+  TRY(sl_check_length(&a, "out", lo, sl_f32_packed_length(N, K), "f32PackedLength(N, K)"));
+  sl_f32_pack(w, N, K, out);
+  return NULL;
+}
+
+/* f32PackedGemm(M, N, K, x (M,K) f32, packed Float32Array, y (M,N) f32) */
+napi_value js_f32_packed_gemm(napi_env env, napi_callback_info info) {
+  sl_args a;
+  float *x, *y, *packed;
+  int64_t M, N, K, lx, lp, ly, sx, sy;
+  TRY(sl_args_init(env, info, "f32PackedGemm", 6, &a));
+  TRY(sl_arg_dim(&a, 0, "M", &M) && sl_arg_dim(&a, 1, "N", &N) && sl_arg_dim(&a, 2, "K", &K));
+  TRY(sl_arg_f32(&a, 3, "x", &x, &lx) && sl_arg_f32(&a, 4, "packed", &packed, &lp));
+  TRY(sl_arg_f32(&a, 5, "y", &y, &ly));
+  TRY(sl_mul_checked(&a, M, K, &sx) && sl_mul_checked(&a, M, N, &sy));
+  TRY(sl_check_length(&a, "x", lx, sx, "M*K") && sl_check_length(&a, "y", ly, sy, "M*N"));
+  TRY(sl_check_length(&a, "packed", lp, sl_f32_packed_length(N, K), "f32PackedLength(N, K)"));
+  sl_f32_packed_gemm(M, N, K, x, packed, y);
+  return NULL;
+}

@@ -31,6 +31,9 @@
   X(bf16Pack, js_bf16_pack) \
   X(bf16Gemm, js_bf16_gemm) \
   X(bf16GemmMixed, js_bf16_gemm_mixed) \
+  X(f32PackedLength, js_f32_packed_length) \
+  X(f32Pack, js_f32_pack) \
+  X(f32PackedGemm, js_f32_packed_gemm) \
   X(buildInfo, js_build_info)
 
 #define SL_DECLARE(name, fn) napi_value fn(napi_env env, napi_callback_info info);

@@ -31,6 +31,15 @@ void sl_bf16_gemm(int trans_x, int64_t M, int64_t N, int64_t K, const float *x, 
 void sl_bf16_gemm_mixed(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
                         float *C, int accumulate);
 
+/* ---- float32 decoding weights (f32-packed.c) ---- */
+/* float elements of the packed form of an (N,K) weight (panels of sl_f32_panel_width() outputs) */
+int64_t sl_f32_packed_length(int64_t N, int64_t K);
+int sl_f32_panel_width(void);
+void sl_f32_pack(const float *W, int64_t N, int64_t K, float *out);
+/* y (M,N) = x (M,K) @ W^T, W packed by sl_f32_pack; y is overwritten. Each y[m][n] is one
+ * in-order float32 chain over k, independent of M and of the thread split. */
+void sl_f32_packed_gemm(int64_t M, int64_t N, int64_t K, const float *x, const float *packed, float *y);
+
 /* ---- element-wise (elementwise.c) ---- */
 void sl_add(const float *a, const float *b, float *out, int64_t n);
 void sl_add_into(float *target, const float *source, float scale, int64_t n);

@@ -153,14 +153,15 @@ void sl_rope(const float *x, const int32_t *positions, const float *inv_freq, in
   /* The angle is rounded to float32 like Hugging Face's float32 `position * inv_freq` (so
    * PyTorch fixtures match), then cos/sin are taken in double, once per distinct position:
    * training batches repeat 0..T-1 in every row, so a table indexed by position cuts the
-   * sin/cos work by the batch size. Rows with negative or very large positions get their own
-   * table entry instead. */
+   * sin/cos work by the batch size, and decoding steps (one token per row, rows mostly at the
+   * same position) compute each distinct position once. Rows with negative or very large
+   * positions get their own table entry instead. */
   int32_t max_pos = 0, min_pos = 0;
   for (int64_t i = 0; i < batch_time; i++) {
     if (positions[i] > max_pos) max_pos = positions[i];
     if (positions[i] < min_pos) min_pos = positions[i];
   }
-  const int by_position = min_pos >= 0 && (int64_t)max_pos + 1 <= batch_time;
+  const int by_position = min_pos >= 0 && (int64_t)max_pos + 1 <= batch_time + 8192;
   const int64_t entries = by_position ? (int64_t)max_pos + 1 : batch_time;
   float *table = malloc((size_t)(entries * half * 2) * sizeof(float));
   char *needed = by_position ? calloc((size_t)entries, 1) : NULL;

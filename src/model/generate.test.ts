@@ -122,15 +122,28 @@ describe('generate', () => {
       expect(worst).toBeLessThan(0.02 * range);
     });
 
-  it('decodes on pooled buffers: memory parked in the pool does not grow with the number of steps', () => {
-    const local = new LlamaModel(createEngine({ backend: 'js' }), model.config);
-    const big = Array.from({ length: 24 }, (_, r) => [1 + r, 2 + r, 3]); // batch big enough for pooled buffers
-    generate(local, big, { maxNewTokens: 4 });
-    const afterShort = local.engine.pooledMemory;
-    expect(afterShort).toBeGreaterThan(0);
-    generate(local, big, { maxNewTokens: 24 });
-    expect(local.engine.pooledMemory).toBe(afterShort);
-  });
+  it.each(nativeBackendStatus().available ? ['js', 'native'] as const : ['js'] as const)(
+    'decodes on pooled buffers (%s backend): memory does not grow with the number of steps or of calls', (backend) => {
+      const local = new LlamaModel(createEngine({ backend }), model.config);
+      local.decodeWeights = 'f32'; // native: float32 packed weights, taken from the pool too
+      const big = Array.from({ length: 24 }, (_, r) => [1 + r, 2 + r, 3]); // batch big enough for pooled buffers
+      // what a KV cache for `maxNew` tokens parks in a fresh pool (its capacity grows with maxNew)
+      const cacheBytes = (maxNew: number) => {
+        const engine = createEngine({ backend: 'js' });
+        new KVCache(model.config, big.length, 3 + maxNew - 1, engine).release();
+        return engine.pooledMemory;
+      };
+      generate(local, big, { maxNewTokens: 4 });
+      const afterShort = local.engine.pooledMemory;
+      expect(afterShort).toBeGreaterThan(cacheBytes(4));
+      // 6x the steps: only the bigger cache's storage is new; step buffers and packed weights are reused
+      generate(local, big, { maxNewTokens: 24 });
+      const afterLong = local.engine.pooledMemory;
+      expect(afterLong).toBe(afterShort + cacheBytes(24));
+      generate(local, big, { maxNewTokens: 24 });
+      generate(local, big, { maxNewTokens: 4 });
+      expect(local.engine.pooledMemory).toBe(afterLong);
+    });
 
   it('a prefill holds one layer of activations at a time: pooled memory does not grow with depth', () => {
     const pooledAfterPrefill = (layers: number) => {

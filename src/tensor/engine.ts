@@ -56,20 +56,29 @@ export class Engine {
   }
 
   /** A buffer of `size` floats with unspecified contents (recycled when possible). It may be a
-   * view on a slightly larger ArrayBuffer: use its length, never `.buffer`'s. */
+   * view on a larger ArrayBuffer (up to twice its size): use its length, never `.buffer`'s. */
   acquire(size: number): Float32Array {
     if (size < MIN_POOLED_FLOATS) return new Float32Array(size);
-    const floats = sizeClass(size);
-    const buffer = this.pool.get(floats)?.pop();
-    let out: Float32Array;
-    if (buffer === undefined) out = new Float32Array(new ArrayBuffer(floats * 4), 0, size);
-    else {
-      this.pooled.delete(buffer);
-      this.pooledBytes -= buffer.byteLength;
-      out = new Float32Array(buffer, 0, size);
-    }
+    const out = this.takePooled(size) ?? new Float32Array(new ArrayBuffer(sizeClass(size) * 4), 0, size);
     this.scope?.push(out);
     return out;
+  }
+
+  // A pooled buffer for `size` floats: its own size class, else the smallest larger class up to
+  // twice the size. Without the fallback, batches whose shapes vary step to step (packed rows,
+  // shrinking decoding batches) park a few buffers in every class they ever touched, and the pool
+  // fills to its cap with buffers no step reuses (measured: the demo's base stage, 512 MB of pool
+  // for a step that needs tens of MB).
+  private takePooled(size: number): Float32Array | null {
+    const floats = sizeClass(size);
+    for (let candidate = floats; candidate <= 2 * floats; candidate += 2 ** Math.max(0, Math.floor(Math.log2(candidate)) - 3)) {
+      const buffer = this.pool.get(candidate)?.pop();
+      if (buffer === undefined) continue;
+      this.pooled.delete(buffer);
+      this.pooledBytes -= buffer.byteLength;
+      return new Float32Array(buffer, 0, size);
+    }
+    return null;
   }
 
   /**
@@ -91,9 +100,11 @@ export class Engine {
 
   /** A zero-filled buffer of `size` floats. */
   acquireZeroed(size: number): Float32Array {
-    const list = size < MIN_POOLED_FLOATS ? undefined : this.pool.get(sizeClass(size));
-    if (list === undefined || list.length === 0) return this.acquire(size); // fresh memory is zeroed
-    return this.acquire(size).fill(0);
+    if (size < MIN_POOLED_FLOATS) return new Float32Array(size);
+    const recycled = this.takePooled(size);
+    if (recycled === null) return this.acquire(size); // fresh memory is zeroed
+    this.scope?.push(recycled);
+    return recycled.fill(0);
   }
 
   /** Hands back a buffer that nothing references any more (ops and backward do this; code

@@ -1,7 +1,7 @@
 // Public surface of the tensor engine: Engine/createEngine, Tensor, every op, the backends and
 // the gradient-check helper. Import from here rather than from individual op files.
 // Not here: nn (optimiser, schedules, RNG) or models.
-export type { AttentionShape, Backend, BackendName, Bf16Kernels } from './backend.js';
+export type { AttentionShape, Backend, BackendName, Bf16Kernels, PackedF32Kernels } from './backend.js';
 export { createJsBackend } from './backends/js.js';
 export { Engine, createEngine, NATIVE_NOT_BUILT_NOTICE, type EngineOptions } from './engine.js';
 export { Tensor, shapeSize, type BackwardFn } from './tensor.js';

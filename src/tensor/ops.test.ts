@@ -228,4 +228,22 @@ describe('engine buffer pool', () => {
     e.release(new Float32Array(new ArrayBuffer(4 * 8192), 4, 2048)); // offset views are not pooled
     expect(e.pooledMemory).toBe(0);
   });
+
+  it('a request with no buffer of its own size class takes a pooled one up to twice its size, not a bigger one', () => {
+    const e = createEngine({ backend: 'js' });
+    const big = e.acquire(9000);
+    big.fill(5);
+    e.release(big);
+    const pooled = e.pooledMemory;
+    const smaller = e.acquire(5000); // 1.8x smaller: reuses big's buffer
+    expect(smaller.buffer).toBe(big.buffer);
+    expect(smaller.length).toBe(5000);
+    expect(e.pooledMemory).toBe(0);
+    e.release(smaller); // goes back whole, in big's class
+    expect(e.pooledMemory).toBe(pooled);
+    expect(e.acquire(3000).buffer).not.toBe(big.buffer); // 3x smaller: a fresh buffer
+    const zeroed = e.acquireZeroed(6000); // recycled views are cleared too
+    expect(zeroed.buffer).toBe(big.buffer);
+    expect(zeroed.every((x) => x === 0)).toBe(true);
+  });
 });

@@ -333,6 +333,49 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     expect([...kept]).toEqual([1, 2, 3]);
   });
 
+  it('packed f32 GEMM matches js gemm on odd shapes; each row equals that row alone, bit for bit, on 1 and 2 threads', () => {
+    const kernels = native.f32Packed!;
+    expect(kernels).toBeDefined();
+    // N below, at and across panel widths (8 to 32 outputs by build); M across micro-kernel heights and row blocks
+    for (const [M, N, K] of [[1, 7, 5], [3, 33, 17], [13, 64, 40], [16, 100, 384], [37, 1000, 33], [130, 65, 70]]) {
+      const x = randomArray(M * K, 31 + M, 1);
+      const w = randomArray(N * K, 32 + N, 0.5);
+      const packed = new Float32Array(kernels.packedLength(N, K));
+      kernels.pack(w, N, K, packed);
+      const y = new Float32Array(M * N).fill(NaN);
+      kernels.gemm(M, N, K, x, packed, y);
+      const reference = new Float32Array(M * N);
+      js.gemm(false, true, 1, M, N, K, x, w, reference, false, false);
+      expectClose(y, reference, MATMUL, `packed gemm ${M}x${N}x${K} vs js`);
+      for (const m of [0, M - 1, Math.floor(M / 2)]) {
+        const alone = new Float32Array(N);
+        kernels.gemm(1, N, K, x.subarray(m * K, (m + 1) * K), packed, alone);
+        expect(bitsEqual(alone, y.subarray(m * N, (m + 1) * N)), `packed gemm ${M}x${N}x${K}: row ${m} alone = in the batch`).toBe(true);
+      }
+    }
+    const empty = new Float32Array(16).fill(NaN);
+    kernels.gemm(1, 16, 0, new Float32Array(0), new Float32Array(kernels.packedLength(16, 0)), empty);
+    expect([...empty]).toEqual(new Array(16).fill(0));
+    const [M, N, K] = [64, 1536, 384]; // a decoding step's MLP shape: many parallel chunks
+    const x = randomArray(M * K, 41, 1);
+    const w = randomArray(N * K, 42, 0.1);
+    const packed = new Float32Array(kernels.packedLength(N, K));
+    kernels.pack(w, N, K, packed);
+    const threads = native.threads;
+    const run = (n: number) => {
+      native.setThreads(n);
+      const y = new Float32Array(M * N).fill(NaN);
+      kernels.gemm(M, N, K, x, packed, y);
+      return y;
+    };
+    try {
+      expect(bitsEqual(run(1), run(2))).toBe(true);
+    } finally {
+      native.setThreads(threads);
+    }
+    expect(() => kernels.gemm(M, N, K, x, packed.subarray(1), new Float32Array(M * N))).toThrow(/packed/);
+  });
+
   it('attention forward: GQA, keyStart (fully masked queries), kvCapacity > keyLength, probs optional', () => {
     for (const { label, shape, keyStart } of attentionCases) {
       const { batch: B, queryLength: T, keyLength: S, heads: H, kvHeads: KH, headDim: D } = shape;

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionShape, Backend, Bf16Kernels } from '../backend.js';
+import type { AttentionShape, Backend, Bf16Kernels, PackedF32Kernels } from '../backend.js';
 
 /** The addon's exports: the Backend kernels (same argument order) plus thread and build info. */
 interface NativeAddon {
@@ -38,6 +38,9 @@ interface NativeAddon {
   bf16Pack: Bf16Kernels['pack'];
   bf16Gemm: Bf16Kernels['gemm'];
   bf16GemmMixed: Bf16Kernels['gemmMixed'];
+  f32PackedLength: PackedF32Kernels['packedLength'];
+  f32Pack: PackedF32Kernels['pack'];
+  f32PackedGemm: PackedF32Kernels['gemm'];
 }
 
 export interface NativeBuildInfo {
@@ -136,5 +139,7 @@ export function loadNativeBackend(threads?: number): Backend | null {
     adamw: addon.adamw,
     bf16: { fast: addon.bf16Fast(), packedLength: addon.bf16PackedLength, pack: addon.bf16Pack, gemm: addon.bf16Gemm,
       gemmMixed: addon.bf16GemmMixed },
+    // an addon built before these kernels existed simply lacks them (the model then uses gemm)
+    f32Packed: addon.f32PackedGemm === undefined ? undefined : { packedLength: addon.f32PackedLength, pack: addon.f32Pack, gemm: addon.f32PackedGemm },
   };
 }
