@@ -103,9 +103,18 @@ static void pack_range(void *p, int64_t lo, int64_t hi) {
     }
 }
 
+#ifdef SL_AMX_POSSIBLE
+static void pack_range_avx512(void *p, int64_t lo, int64_t hi);
+#endif
+int sl_bf16_fast(void);
+
 void sl_bf16_pack(const float *W, int64_t N, int64_t K, int transposed, uint16_t *out) {
   pack_ctx c = {W, out, N, K, round_up(K, KB) / KB, transposed ? 1 : K, transposed ? N : 1};
-  sl_parallel_for(round_up(N, NB) / NB, 4, pack_range, &c);
+  sl_range_fn pack = pack_range;
+#ifdef SL_AMX_POSSIBLE
+  if (transposed && sl_bf16_fast()) pack = pack_range_avx512;
+#endif
+  sl_parallel_for(round_up(N, NB) / NB, 4, pack, &c);
 }
 
 /* ---- portable path ---- */
@@ -301,6 +310,33 @@ static inline __m512i bf16_lanes(const float *src) {
       _mm512_add_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(0x7fff)), _mm512_and_si512(high, _mm512_set1_epi32(1))), 16);
   const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(x, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
   return _mm512_mask_mov_epi32(rounded, nan, _mm512_or_si512(high, _mm512_set1_epi32(0x40)));
+}
+
+/* pack_range for the transpose of B (K,N) with AVX-512: a whole block's row pair (k, k+1) of 16
+ * outputs becomes 16 (bf16 k, bf16 k+1) pairs, one 64-byte store; partial blocks take pack_range. */
+__attribute__((target("avx512f")))
+static void pack_range_avx512(void *p, int64_t lo, int64_t hi) {
+  const pack_ctx *c = p;
+  for (int64_t nb = lo; nb < hi; nb++)
+    for (int64_t kb = 0; kb < c->kblocks; kb++) {
+      const int64_t n0 = nb * NB, k0 = kb * KB;
+      if (n0 + NB > c->N || k0 + KB > c->K) {
+        uint16_t *block = c->out + (nb * c->kblocks + kb) * BLOCK;
+        for (int64_t kp = 0; kp < KB / 2; kp++)
+          for (int64_t n = 0; n < NB; n++)
+            for (int64_t j = 0; j < 2; j++) {
+              const int64_t row = n0 + n, col = k0 + 2 * kp + j;
+              block[kp * 2 * NB + n * 2 + j] = row < c->N && col < c->K ? to_bf16(c->w[row * c->row_stride + col * c->col_stride]) : 0;
+            }
+        continue;
+      }
+      uint16_t *block = c->out + (nb * c->kblocks + kb) * BLOCK;
+      for (int64_t kp = 0; kp < KB / 2; kp++) {
+        const float *r0 = c->w + (k0 + 2 * kp) * c->col_stride + n0, *r1 = r0 + c->col_stride;
+        const __m512i pairs = _mm512_or_si512(bf16_lanes(r0), _mm512_slli_epi32(bf16_lanes(r1), 16));
+        _mm512_storeu_si512((void *)(block + kp * 2 * NB), pairs);
+      }
+    }
 }
 
 /* convert_range with AVX-512: rows of x (M,K), or the transpose of x stored (K,M) */

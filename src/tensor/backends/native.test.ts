@@ -302,6 +302,41 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     }
   });
 
+  it('bf16 training GEMMs: every conversion path rounds to nearest even bit for bit (identity products)', () => {
+    // With one operand the identity, each output is exactly one rounded input: C = bf16(other).
+    // 48 = a whole 32-wide block (vector paths) plus a partial one (scalar paths); ties included.
+    const size = 48;
+    const next = mulberry32(71);
+    const words = new Uint32Array(size * size);
+    for (let i = 0; i < words.length; i++) {
+      const high = (0x3c00 + Math.floor(next() * 0x0800)) | (next() < 0.5 ? 0x8000 : 0); // |x| in [2^-7, 2^9)
+      words[i] = (high << 16) | (i % 3 === 0 ? 0x8000 : Math.floor(next() * 0x10000)); // every third an exact tie
+    }
+    const values = new Float32Array(words.buffer);
+    const identity = new Float32Array(size * size);
+    for (let i = 0; i < size; i++) identity[i * size + i] = 1;
+    const rounded = new Float32Array(size * size);
+    const roundedView = new Uint32Array(rounded.buffer);
+    for (let i = 0; i < words.length; i++) {
+      const x = words[i];
+      roundedView[i] = (((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) << 16) >>> 0;
+    }
+    const transposed = (m: Float32Array) => {
+      const out = new Float32Array(size * size);
+      for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) out[c * size + r] = m[r * size + c];
+      return out;
+    };
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const c = new Float32Array(size * size);
+        native.bf16!.gemmMixed(transA, transB, size, size, size, identity, values, c, false); // C = op(B)
+        expect(bitsEqual(c, transB ? transposed(rounded) : rounded), `B path ${transA}${transB}`).toBe(true);
+        native.bf16!.gemmMixed(transA, transB, size, size, size, values, identity, c, false); // C = op(A)
+        expect(bitsEqual(c, transA ? transposed(rounded) : rounded), `A path ${transA}${transB}`).toBe(true);
+      }
+    }
+  });
+
   it('bf16 training GEMMs: packing once (transposed too) gives gemmMixed\'s bits; 1 and 2 threads agree; K = 0', () => {
     const kernels = native.bf16!;
     const [M, N, K] = [300, 130, 700]; // dW-like: long sums, several parallel chunks
