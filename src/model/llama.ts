@@ -288,7 +288,10 @@ export class LlamaModel {
           decode.set(w, (rows, x, y) => bf16!.gemm(rows, N, K, x, out, y));
         } else {
           const length = f32!.packedLength(N, K);
-          const out = cache.pool ? cache.pool.acquire(length) : new Float32Array(length);
+          // outside the caller's recycle scope: the packed weights live as long as the cache (a step's
+          // forward runs inside engine.recycleAfter, which would hand them back after the prefill)
+          const pool = cache.pool;
+          const out = pool ? pool.unscoped(() => pool.acquire(length)) : new Float32Array(length);
           if (cache.pool) cache.pooledBuffers.push(out);
           f32!.pack(data, N, K, out);
           decode.set(w, (rows, x, y) => f32!.gemm(rows, N, K, x, out, y));
