@@ -35,12 +35,14 @@ export interface BenchArgs {
   noTrain: boolean;
   /** weights of KV-cache forwards (LlamaModel.decodeWeights): auto (default), f32 or bf16 */
   decodeWeights: 'auto' | 'f32' | 'bf16';
+  /** GEMMs of training steps (LlamaModel.trainPrecision): auto (default, as the experiment config), f32 or bf16 */
+  trainPrecision: 'auto' | 'f32' | 'bf16';
   /** internal: run one measurement ("train:tiny", "generate:small:16") in this process */
   one?: string;
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { backend: 'native', configs: ['tiny', 'small', 'demo'], threads: availableParallelism() >= 2 ? [1, 2] : [1], noGenerate: false, noTrain: false, decodeWeights: 'auto' };
+  const args: BenchArgs = { backend: 'native', configs: ['tiny', 'small', 'demo'], threads: availableParallelism() >= 2 ? [1, 2] : [1], noGenerate: false, noTrain: false, decodeWeights: 'auto', trainPrecision: 'auto' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -49,11 +51,12 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     else if (flag === '--threads' && Number.isInteger(Number(value)) && Number(value) >= 1) args.threads = [Number(value)];
     else if (flag === '--one' && value !== undefined) args.one = value;
     else if (flag === '--decode-weights' && (value === 'auto' || value === 'f32' || value === 'bf16')) args.decodeWeights = value;
+    else if (flag === '--train-precision' && (value === 'auto' || value === 'f32' || value === 'bf16')) args.trainPrecision = value;
     else if (flag === '--no-generate' || flag === '--no-train') {
       if (flag === '--no-generate') args.noGenerate = true;
       else args.noTrain = true;
       continue;
-    } else throw new Error(`unknown or invalid option ${flag} ${value ?? ''}\nusage: --backend js|native --config tiny|small|demo --threads N [--decode-weights auto|f32|bf16] [--no-generate] [--no-train]`);
+    } else throw new Error(`unknown or invalid option ${flag} ${value ?? ''}\nusage: --backend js|native --config tiny|small|demo --threads N [--decode-weights auto|f32|bf16] [--train-precision auto|f32|bf16] [--no-generate] [--no-train]`);
     i++;
   }
   return args;

@@ -5,6 +5,7 @@
 // call adds ~0.1 us of overhead per kernel call. Not the benchmark itself (see bench/train.ts).
 //
 // Usage: tsx bench/profile-step.ts [--backend native|js] [--config tiny|small|demo] [--threads N] (default 2)
+//        [--train-precision auto|f32|bf16] (default auto: bf16 GEMMs where the CPU has AMX)
 import { LlamaModel, resolveLlamaConfig } from '../src/model/llama.js';
 import { AdamW, clipGradNorm, Rng } from '../src/nn/index.js';
 import type { Backend } from '../src/tensor/backend.js';
@@ -44,6 +45,40 @@ function timedBackend(inner: Backend, stats: Map<string, KernelStats>): Backend 
       return result;
     };
   }
+  const bf16 = inner.bf16;
+  if (bf16 !== undefined) {
+    // bf16 kernels (mixed-precision training GEMMs, packing): timed as "bf16.<name>", GEMMs per shape too
+    const timed = (name: string, fn: (...a: never[]) => void, shapeOf?: (args: unknown[]) => [string, number]) => (...args: unknown[]) => {
+      const started = performance.now();
+      (fn as (...a: unknown[]) => void)(...args);
+      const ms = performance.now() - started;
+      const entry = stats.get(`bf16.${name}`) ?? { calls: 0, ms: 0 };
+      entry.calls++;
+      entry.ms += ms;
+      stats.set(`bf16.${name}`, entry);
+      if (shapeOf) {
+        const [shape, flops] = shapeOf(args);
+        const byShape = stats.get(shape) ?? { calls: 0, ms: 0, flops: 0 };
+        byShape.calls++;
+        byShape.ms += ms;
+        byShape.flops = flops;
+        stats.set(shape, byShape);
+      }
+    };
+    wrapped.bf16 = {
+      fast: bf16.fast,
+      packedLength: bf16.packedLength,
+      pack: timed('pack', bf16.pack),
+      gemm: timed('gemm', bf16.gemm, (a) => {
+        const [M, N, K, , , , , transX] = a as [number, number, number, unknown, unknown, unknown, boolean?, boolean?];
+        return [`gemm bf16 ${transX ? 'T' : 'N'}T(packed) ${M}x${N}x${K}`, 2 * M * N * K];
+      }),
+      gemmMixed: timed('gemmMixed', bf16.gemmMixed, (a) => {
+        const [transA, transB, M, N, K] = a as [boolean, boolean, number, number, number];
+        return [`gemm bf16 ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} ${M}x${N}x${K}`, 2 * M * N * K];
+      }),
+    };
+  }
   return wrapped as unknown as Backend;
 }
 
@@ -56,6 +91,7 @@ for (const name of args.configs) {
     hidden_size: c.hidden, intermediate_size: c.intermediate, num_hidden_layers: c.layers, num_attention_heads: c.heads,
     vocab_size: c.vocab, max_position_embeddings: 2 * c.seq, rms_norm_eps: 1e-5, tie_word_embeddings: false,
   }), { seed: 0 });
+  model.trainPrecision = args.trainPrecision;
   const parameters = model.parameters();
   const optimizer = new AdamW(parameters, { lr: 1e-3, weightDecay: 0.1 });
   const rng = new Rng(1);

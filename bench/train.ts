@@ -10,7 +10,7 @@
 // Without --threads, each line is the faster of 1 and 2 threads (the peers report their best too).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { LlamaModel, resolveLlamaConfig } from '../src/model/llama.js';
+import { LlamaModel, resolveLlamaConfig, resolvePrecision } from '../src/model/llama.js';
 import { generate } from '../src/model/generate.js';
 import { AdamW, clipGradNorm, Rng } from '../src/nn/index.js';
 import { nativeBackendStatus } from '../src/tensor/backends/native.js';
@@ -49,9 +49,10 @@ function peakRssMB(): number {
 
 interface Result { tokensPerSecond: number; [key: string]: unknown }
 
-function benchTraining(engine: Engine, name: BenchConfigName): Result {
+function benchTraining(engine: Engine, name: BenchConfigName, trainPrecision: BenchArgs['trainPrecision']): Result {
   const c = BENCH_CONFIGS[name];
   const model = buildModel(engine, c);
+  model.trainPrecision = trainPrecision;
   const parameters = model.parameters();
   const optimizer = new AdamW(parameters, { lr: 1e-3, weightDecay: 0.1 });
   const rng = new Rng(1);
@@ -75,7 +76,7 @@ function benchTraining(engine: Engine, name: BenchConfigName): Result {
   return {
     config: name, params: model.parameterCount(), tokensPerSecond: Math.round((c.batch * c.seq * 1000) / msPerStep),
     msPerStep: Number(msPerStep.toFixed(1)), peakRssMB: peakRssMB(), backend: engine.backend.name, threads: engine.backend.threads,
-    blas: blasSummary(engine), loss: Number(loss.toFixed(4)),
+    blas: blasSummary(engine), gemms: `${resolvePrecision(trainPrecision, engine)}${trainPrecision === 'auto' ? ' (auto)' : ''}`, loss: Number(loss.toFixed(4)),
   };
 }
 
@@ -103,7 +104,7 @@ if (args.one !== undefined) {
   // child: one measurement at one thread setting
   const [task, config, batch] = args.one.split(':') as [string, BenchConfigName, string?];
   const engine = createEngine({ backend: args.backend, threads: args.threads[0] });
-  const result = task === 'train' ? benchTraining(engine, config) : benchGeneration(engine, config, Number(batch), args.decodeWeights);
+  const result = task === 'train' ? benchTraining(engine, config, args.trainPrecision) : benchGeneration(engine, config, Number(batch), args.decodeWeights);
   console.log(JSON.stringify(result));
 } else {
   const script = fileURLToPath(import.meta.url);
@@ -112,7 +113,7 @@ if (args.one !== undefined) {
     // fastest of the thread settings, each in a fresh process (its own peak RSS)
     let best: Result | null = null;
     for (const threads of threadSettings) {
-      const child = spawnSync(process.execPath, [...process.execArgv, script, '--one', spec, '--backend', args.backend, '--threads', String(threads), '--decode-weights', args.decodeWeights], { encoding: 'utf8' });
+      const child = spawnSync(process.execPath, [...process.execArgv, script, '--one', spec, '--backend', args.backend, '--threads', String(threads), '--decode-weights', args.decodeWeights, '--train-precision', args.trainPrecision], { encoding: 'utf8' });
       if (child.status !== 0) throw new Error(`bench ${spec} failed:\n${child.stderr}`);
       const result = JSON.parse(child.stdout.trim().split('\n').at(-1) as string) as Result;
       if (best === null || result.tokensPerSecond > best.tokensPerSecond) best = result;

@@ -130,7 +130,8 @@ napi_value js_bf16_packed_length(napi_env env, napi_callback_info info) {
   return sl_number_value(env, (double)sl_bf16_packed_length(N, K));
 }
 
-/* bf16Pack(weight (N,K) f32, N, K, out Uint16Array of bf16PackedLength(N, K)) */
+/* bf16Pack(weight (N,K) f32, N, K, out Uint16Array of bf16PackedLength(N, K), transposed?):
+ * transposed = weight stored (K,N), its transpose packed */
 napi_value js_bf16_pack(napi_env env, napi_callback_info info) {
   sl_args a;
   float *w;
@@ -138,14 +139,16 @@ napi_value js_bf16_pack(napi_env env, napi_callback_info info) {
   int64_t N, K, lw, lo, size;
   TRY(sl_args_init(env, info, "bf16Pack", 4, &a));
   TRY(sl_arg_f32(&a, 0, "weight", &w, &lw) && sl_arg_dim(&a, 1, "N", &N) && sl_arg_dim(&a, 2, "K", &K));
-  TRY(sl_arg_u16(&a, 3, "out", &out, &lo));
+  int transposed;
+  TRY(sl_arg_u16(&a, 3, "out", &out, &lo) && sl_arg_bool(&a, 4, "transposed", &transposed));
   TRY(sl_mul_checked(&a, N, K, &size) && sl_check_length(&a, "weight", lw, size, "N*K"));
   TRY(sl_check_length(&a, "out", lo, sl_bf16_packed_length(N, K), "bf16PackedLength(N, K)"));
-  sl_bf16_pack(w, N, K, out);
+  sl_bf16_pack(w, N, K, transposed, out);
   return NULL;
 }
 
-/* bf16Gemm(M, N, K, x (M,K) f32, packed Uint16Array, y (M,N) f32) */
+/* bf16Gemm(M, N, K, x (M,K) f32, packed Uint16Array, y (M,N) f32, accumulate?, transX?):
+ * transX = x stored (K,M) */
 napi_value js_bf16_gemm(napi_env env, napi_callback_info info) {
   sl_args a;
   float *x, *y;
@@ -154,11 +157,30 @@ napi_value js_bf16_gemm(napi_env env, napi_callback_info info) {
   TRY(sl_args_init(env, info, "bf16Gemm", 6, &a));
   TRY(sl_arg_dim(&a, 0, "M", &M) && sl_arg_dim(&a, 1, "N", &N) && sl_arg_dim(&a, 2, "K", &K));
   TRY(sl_arg_f32(&a, 3, "x", &x, &lx) && sl_arg_u16(&a, 4, "packed", &packed, &lp));
-  TRY(sl_arg_f32(&a, 5, "y", &y, &ly));
+  int acc, tx;
+  TRY(sl_arg_f32(&a, 5, "y", &y, &ly) && sl_arg_bool(&a, 6, "accumulate", &acc) && sl_arg_bool(&a, 7, "transX", &tx));
   TRY(sl_mul_checked(&a, M, K, &sx) && sl_mul_checked(&a, M, N, &sy));
   TRY(sl_check_length(&a, "x", lx, sx, "M*K") && sl_check_length(&a, "y", ly, sy, "M*N"));
   TRY(sl_check_length(&a, "packed", lp, sl_bf16_packed_length(N, K), "bf16PackedLength(N, K)"));
-  sl_bf16_gemm(M, N, K, x, packed, y);
+  sl_bf16_gemm(tx, M, N, K, x, packed, y, acc);
+  return NULL;
+}
+
+/* bf16GemmMixed(transA, transB, M, N, K, A, B, C, accumulate): as gemm (batch 1) with bf16 inputs */
+napi_value js_bf16_gemm_mixed(napi_env env, napi_callback_info info) {
+  sl_args a;
+  int ta, tb, acc;
+  int64_t M, N, K, la, lb, lc, sa, sb, sc;
+  float *A, *B, *C;
+  TRY(sl_args_init(env, info, "bf16GemmMixed", 9, &a));
+  TRY(sl_arg_bool(&a, 0, "transA", &ta) && sl_arg_bool(&a, 1, "transB", &tb));
+  TRY(sl_arg_dim(&a, 2, "M", &M) && sl_arg_dim(&a, 3, "N", &N) && sl_arg_dim(&a, 4, "K", &K));
+  TRY(sl_arg_f32(&a, 5, "A", &A, &la) && sl_arg_f32(&a, 6, "B", &B, &lb));
+  TRY(sl_arg_f32(&a, 7, "C", &C, &lc) && sl_arg_bool(&a, 8, "accumulate", &acc));
+  TRY(sl_mul_checked(&a, M, K, &sa) && sl_mul_checked(&a, K, N, &sb) && sl_mul_checked(&a, M, N, &sc));
+  TRY(sl_check_length(&a, "A", la, sa, "M*K") && sl_check_length(&a, "B", lb, sb, "K*N"));
+  TRY(sl_check_length(&a, "C", lc, sc, "M*N"));
+  sl_bf16_gemm_mixed(ta, tb, M, N, K, A, B, C, acc);
   return NULL;
 }
 

@@ -30,6 +30,7 @@
   X(bf16PackedLength, js_bf16_packed_length) \
   X(bf16Pack, js_bf16_pack) \
   X(bf16Gemm, js_bf16_gemm) \
+  X(bf16GemmMixed, js_bf16_gemm_mixed) \
   X(f32PackedLength, js_f32_packed_length) \
   X(f32Pack, js_f32_pack) \
   X(f32PackedGemm, js_f32_packed_gemm) \

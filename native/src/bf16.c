@@ -8,7 +8,13 @@
  *
  * Packed layout (AMX's "VNNI" B-tile layout): blocks of 16 outputs x 32 inputs, block (nb, kb) at
  * ((nb * kblocks + kb) * 512), inside a block element [kp][n][j] = W[16 nb + n][32 kb + 2 kp + j];
- * N and K are padded with zeros to multiples of 16 and 32. Not here: when to use it (model code). */
+ * N and K are padded with zeros to multiples of 16 and 32.
+ *
+ * Mixed-precision training GEMMs (sl_bf16_gemm_mixed) reuse the same tiles: both float32 operands
+ * are rounded to bf16 per call (A into padded rows, B into the packed layout, either one read
+ * transposed), sums stay float32, and C is overwritten or accumulated in float32 (C + sum).
+ * Each output's sum runs over K in one fixed order whatever the thread count, so results are
+ * bit-identical for any number of threads. Not here: when to use it (model code). */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +44,9 @@ int64_t sl_bf16_packed_length(int64_t N, int64_t K) { return round_up(N, NB) * r
 static inline uint16_t to_bf16(float f) {
   uint32_t x;
   memcpy(&x, &f, 4);
-  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
-  return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+  /* a select rather than a branch, so the conversion loops vectorise */
+  const uint32_t rounded = (x + 0x7fffu + ((x >> 16) & 1u)) >> 16, nan = (x >> 16) | 0x40u;
+  return (uint16_t)((x & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
 }
 
 static inline float from_bf16(uint16_t h) {
@@ -49,10 +56,12 @@ static inline float from_bf16(uint16_t h) {
   return f;
 }
 
+/* W[row][col] = w[row * row_stride + col * col_stride]: (1, K) packs W (N,K), (1, N) packs the
+ * transpose of a (K,N) matrix without materialising it. */
 typedef struct {
   const float *w;
   uint16_t *out;
-  int64_t N, K, kblocks;
+  int64_t N, K, kblocks, row_stride, col_stride;
 } pack_ctx;
 
 static void pack_range(void *p, int64_t lo, int64_t hi) {
@@ -60,18 +69,52 @@ static void pack_range(void *p, int64_t lo, int64_t hi) {
   for (int64_t nb = lo; nb < hi; nb++)
     for (int64_t kb = 0; kb < c->kblocks; kb++) {
       uint16_t *block = c->out + (nb * c->kblocks + kb) * BLOCK;
+      const int64_t n0 = nb * NB, k0 = kb * KB;
+      if (n0 + NB <= c->N && k0 + KB <= c->K && c->col_stride == 1) {
+        /* whole block of W (N,K): output n's 32 inputs are contiguous */
+        for (int64_t n = 0; n < NB; n++) {
+          const float *src = c->w + (n0 + n) * c->row_stride + k0;
+          for (int64_t kp = 0; kp < KB / 2; kp++) {
+            block[kp * 2 * NB + n * 2] = to_bf16(src[2 * kp]);
+            block[kp * 2 * NB + n * 2 + 1] = to_bf16(src[2 * kp + 1]);
+          }
+        }
+        continue;
+      }
+      if (n0 + NB <= c->N && k0 + KB <= c->K && c->row_stride == 1) {
+        /* whole block of the transpose of B (K,N): input k's 16 outputs are contiguous in row k */
+        for (int64_t kp = 0; kp < KB / 2; kp++) {
+          const float *r0 = c->w + (k0 + 2 * kp) * c->col_stride + n0, *r1 = r0 + c->col_stride;
+          uint16_t *dst = block + kp * 2 * NB;
+          for (int64_t n = 0; n < NB; n++) {
+            dst[2 * n] = to_bf16(r0[n]);
+            dst[2 * n + 1] = to_bf16(r1[n]);
+          }
+        }
+        continue;
+      }
       for (int64_t kp = 0; kp < KB / 2; kp++)
         for (int64_t n = 0; n < NB; n++)
           for (int64_t j = 0; j < 2; j++) {
             const int64_t row = nb * NB + n, col = kb * KB + 2 * kp + j;
-            block[kp * 2 * NB + n * 2 + j] = row < c->N && col < c->K ? to_bf16(c->w[row * c->K + col]) : 0;
+            block[kp * 2 * NB + n * 2 + j] =
+                row < c->N && col < c->K ? to_bf16(c->w[row * c->row_stride + col * c->col_stride]) : 0;
           }
     }
 }
 
-void sl_bf16_pack(const float *W, int64_t N, int64_t K, uint16_t *out) {
-  pack_ctx c = {W, out, N, K, round_up(K, KB) / KB};
-  sl_parallel_for(round_up(N, NB) / NB, 4, pack_range, &c);
+#ifdef SL_AMX_POSSIBLE
+static void pack_range_avx512(void *p, int64_t lo, int64_t hi);
+#endif
+int sl_bf16_fast(void);
+
+void sl_bf16_pack(const float *W, int64_t N, int64_t K, int transposed, uint16_t *out) {
+  pack_ctx c = {W, out, N, K, round_up(K, KB) / KB, transposed ? 1 : K, transposed ? N : 1};
+  sl_range_fn pack = pack_range;
+#ifdef SL_AMX_POSSIBLE
+  if (transposed && sl_bf16_fast()) pack = pack_range_avx512;
+#endif
+  sl_parallel_for(round_up(N, NB) / NB, 4, pack, &c);
 }
 
 /* ---- portable path ---- */
@@ -81,6 +124,7 @@ typedef struct {
   const uint16_t *w;
   float *y;
   int64_t M, N, Kp, kblocks, mblocks;
+  int accumulate; /* y += sum instead of y = sum */
 } gemm_ctx;
 
 static void portable_range(void *p, int64_t lo, int64_t hi) {
@@ -98,7 +142,11 @@ static void portable_range(void *p, int64_t lo, int64_t hi) {
         }
       }
       const int64_t n0 = nb * NB, cols = c->N - n0 < NB ? c->N - n0 : NB;
-      memcpy(c->y + m * c->N + n0, acc, (size_t)cols * sizeof(float));
+      float *out = c->y + m * c->N + n0;
+      if (c->accumulate)
+        for (int64_t n = 0; n < cols; n++) out[n] += acc[n];
+      else
+        memcpy(out, acc, (size_t)cols * sizeof(float));
     }
 }
 
@@ -131,12 +179,17 @@ static void load_tile_config(void) {
   do {                                                                                           \
     const int64_t rows_ = c->M - (m0) < 16 ? c->M - (m0) : 16;                                   \
     const int64_t cols_ = c->N - (n0) < 16 ? c->N - (n0) : 16;                                   \
-    if (rows_ == 16 && cols_ == 16) {                                                            \
+    if (rows_ == 16 && cols_ == 16 && !c->accumulate) {                                          \
       _tile_stored(t, c->y + (m0) * c->N + (n0), c->N * 4);                                      \
     } else {                                                                                     \
       _tile_stored(t, tmp, 64);                                                                  \
-      for (int64_t r_ = 0; r_ < rows_; r_++)                                                     \
-        memcpy(c->y + ((m0) + r_) * c->N + (n0), tmp + r_ * 16, (size_t)cols_ * sizeof(float)); \
+      for (int64_t r_ = 0; r_ < rows_; r_++) {                                                   \
+        float *out_ = c->y + ((m0) + r_) * c->N + (n0);                                          \
+        if (c->accumulate)                                                                       \
+          for (int64_t j_ = 0; j_ < cols_; j_++) out_[j_] += tmp[r_ * 16 + j_];                  \
+        else                                                                                     \
+          memcpy(out_, tmp + r_ * 16, (size_t)cols_ * sizeof(float));                            \
+      }                                                                                          \
     }                                                                                            \
   } while (0)
 
@@ -204,38 +257,140 @@ int sl_bf16_fast(void) {
 #endif
 }
 
+/* a[m][k] = bf16(x[m * row_stride + k * col_stride]): (K, 1) for x (M,K), (1, M) for x stored (K,M). */
 typedef struct {
   const float *x;
   uint16_t *a;
-  int64_t M, K, Kp;
+  int64_t M, K, Kp, row_stride, col_stride;
 } convert_ctx;
 
 static void convert_range(void *p, int64_t lo, int64_t hi) {
   const convert_ctx *c = p;
+  if (c->col_stride != 1 && c->row_stride == 1) {
+    /* x stored (K,M): a transpose, in 16 x 32 blocks so each read of x is 16 contiguous floats
+     * and each write of a is one whole 64-byte line (zeros past K) */
+    uint16_t tmp[16][KB];
+    for (int64_t m0 = lo; m0 < hi; m0 += 16) {
+      const int64_t count = hi - m0 < 16 ? hi - m0 : 16;
+      for (int64_t k0 = 0; k0 < c->Kp; k0 += KB) {
+        for (int64_t kk = 0; kk < KB; kk++) {
+          const int64_t k = k0 + kk;
+          if (k < c->K) {
+            const float *src = c->x + k * c->col_stride + m0;
+            for (int64_t i = 0; i < count; i++) tmp[i][kk] = to_bf16(src[i]);
+          } else {
+            for (int64_t i = 0; i < count; i++) tmp[i][kk] = 0;
+          }
+        }
+        for (int64_t i = 0; i < count; i++) memcpy(c->a + (m0 + i) * c->Kp + k0, tmp[i], sizeof tmp[i]);
+      }
+    }
+    return;
+  }
   for (int64_t m = lo; m < hi; m++) {
-    const float *x = c->x + m * c->K;
+    const float *x = c->x + m * c->row_stride;
     uint16_t *a = c->a + m * c->Kp;
-    for (int64_t k = 0; k < c->K; k++) a[k] = to_bf16(x[k]);
+    if (c->col_stride == 1)
+      for (int64_t k = 0; k < c->K; k++) a[k] = to_bf16(x[k]);
+    else
+      for (int64_t k = 0; k < c->K; k++) a[k] = to_bf16(x[k * c->col_stride]);
     for (int64_t k = c->K; k < c->Kp; k++) a[k] = 0;
   }
 }
 
-void sl_bf16_gemm(int64_t M, int64_t N, int64_t K, const float *x, const uint16_t *packed, float *y) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) { /* an empty sum: y = 0 (and no tile work, whose chunk size divides by K) */
-    memset(y, 0, (size_t)(M * N) * sizeof(float));
+/* y (M,N) (+)= a (M rows of op(A), converted here) @ W^T, W packed; K > 0, M, N > 0. */
+#ifdef SL_AMX_POSSIBLE
+/* AVX-512 conversions, used only where AMX runs (every AMX CPU has AVX-512F): the same
+ * round-to-nearest-even bits as to_bf16, 16 floats at a time, as 32-bit lanes (value in the low half). */
+__attribute__((target("avx512f")))
+static inline __m512i bf16_lanes(const float *src) {
+  const __m512i x = _mm512_loadu_si512((const void *)src);
+  const __m512i high = _mm512_srli_epi32(x, 16);
+  const __m512i rounded = _mm512_srli_epi32(
+      _mm512_add_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(0x7fff)), _mm512_and_si512(high, _mm512_set1_epi32(1))), 16);
+  const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(x, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+  return _mm512_mask_mov_epi32(rounded, nan, _mm512_or_si512(high, _mm512_set1_epi32(0x40)));
+}
+
+/* pack_range for the transpose of B (K,N) with AVX-512: a whole block's row pair (k, k+1) of 16
+ * outputs becomes 16 (bf16 k, bf16 k+1) pairs, one 64-byte store; partial blocks take pack_range. */
+__attribute__((target("avx512f")))
+static void pack_range_avx512(void *p, int64_t lo, int64_t hi) {
+  const pack_ctx *c = p;
+  for (int64_t nb = lo; nb < hi; nb++)
+    for (int64_t kb = 0; kb < c->kblocks; kb++) {
+      const int64_t n0 = nb * NB, k0 = kb * KB;
+      if (n0 + NB > c->N || k0 + KB > c->K) {
+        uint16_t *block = c->out + (nb * c->kblocks + kb) * BLOCK;
+        for (int64_t kp = 0; kp < KB / 2; kp++)
+          for (int64_t n = 0; n < NB; n++)
+            for (int64_t j = 0; j < 2; j++) {
+              const int64_t row = n0 + n, col = k0 + 2 * kp + j;
+              block[kp * 2 * NB + n * 2 + j] = row < c->N && col < c->K ? to_bf16(c->w[row * c->row_stride + col * c->col_stride]) : 0;
+            }
+        continue;
+      }
+      uint16_t *block = c->out + (nb * c->kblocks + kb) * BLOCK;
+      for (int64_t kp = 0; kp < KB / 2; kp++) {
+        const float *r0 = c->w + (k0 + 2 * kp) * c->col_stride + n0, *r1 = r0 + c->col_stride;
+        const __m512i pairs = _mm512_or_si512(bf16_lanes(r0), _mm512_slli_epi32(bf16_lanes(r1), 16));
+        _mm512_storeu_si512((void *)(block + kp * 2 * NB), pairs);
+      }
+    }
+}
+
+/* convert_range with AVX-512: rows of x (M,K), or the transpose of x stored (K,M) */
+__attribute__((target("avx512f")))
+static void convert_range_avx512(void *p, int64_t lo, int64_t hi) {
+  const convert_ctx *c = p;
+  if (c->col_stride == 1) {
+    for (int64_t m = lo; m < hi; m++) {
+      const float *x = c->x + m * c->row_stride;
+      uint16_t *a = c->a + m * c->Kp;
+      int64_t k = 0;
+      for (; k + 16 <= c->K; k += 16) _mm256_storeu_si256((__m256i *)(a + k), _mm512_cvtepi32_epi16(bf16_lanes(x + k)));
+      for (; k < c->K; k++) a[k] = to_bf16(x[k]);
+      for (; k < c->Kp; k++) a[k] = 0;
+    }
     return;
   }
+  /* transpose in 16 x 32 blocks: 32 vector conversions of 16 m each, then 16 whole 64-byte rows */
+  uint16_t by_k[KB][16], by_m[16][KB];
+  for (int64_t m0 = lo; m0 < hi; m0 += 16) {
+    const int64_t count = hi - m0 < 16 ? hi - m0 : 16;
+    for (int64_t k0 = 0; k0 < c->Kp; k0 += KB) {
+      for (int64_t kk = 0; kk < KB; kk++) {
+        const int64_t k = k0 + kk;
+        if (k < c->K && count == 16) {
+          _mm256_storeu_si256((__m256i *)by_k[kk], _mm512_cvtepi32_epi16(bf16_lanes(c->x + k * c->col_stride + m0)));
+        } else {
+          for (int64_t i = 0; i < 16; i++) by_k[kk][i] = k < c->K && i < count ? to_bf16(c->x[k * c->col_stride + m0 + i]) : 0;
+        }
+      }
+      for (int64_t i = 0; i < count; i++)
+        for (int64_t kk = 0; kk < KB; kk++) by_m[i][kk] = by_k[kk][i];
+      for (int64_t i = 0; i < count; i++) memcpy(c->a + (m0 + i) * c->Kp + k0, by_m[i], sizeof by_m[i]);
+    }
+  }
+}
+#endif
+
+static void run_gemm(int64_t M, int64_t N, int64_t K, const float *x, int64_t x_row_stride, int64_t x_col_stride,
+                     const uint16_t *packed, float *y, int accumulate) {
   const int64_t Kp = round_up(K, KB), mblocks = round_up(M, 16) / 16;
   const int fast = sl_bf16_fast();
   /* AMX reads whole 16-row tiles: pad the rows (zeros; padded rows' outputs are discarded) */
   const int64_t rows = fast ? mblocks * 16 : M;
   uint16_t *a = malloc((size_t)(rows * Kp) * sizeof(uint16_t));
   if (a == NULL) abort();
-  convert_ctx cc = {x, a, M, K, Kp};
-  sl_parallel_for(M, sl_rows_grain(K, SL_ELEMENTWISE_GRAIN), convert_range, &cc);
+  convert_ctx cc = {x, a, M, K, Kp, x_row_stride, x_col_stride};
+  sl_range_fn convert = convert_range;
+#ifdef SL_AMX_POSSIBLE
+  if (fast && (x_col_stride == 1 || x_row_stride == 1)) convert = convert_range_avx512;
+#endif
+  sl_parallel_for(M, sl_rows_grain(K, SL_ELEMENTWISE_GRAIN), convert, &cc);
   if (rows > M) memset(a + M * Kp, 0, (size_t)((rows - M) * Kp) * sizeof(uint16_t));
-  gemm_ctx g = {a, packed, y, M, N, Kp, Kp / KB, mblocks};
+  gemm_ctx g = {a, packed, y, M, N, Kp, Kp / KB, mblocks, accumulate};
   const int64_t nblocks = round_up(N, NB) / NB;
 #ifdef SL_AMX_POSSIBLE
   if (fast) {
@@ -249,4 +404,29 @@ void sl_bf16_gemm(int64_t M, int64_t N, int64_t K, const float *x, const uint16_
 #endif
   sl_parallel_for(nblocks, 1, portable_range, &g);
   free(a);
+}
+
+void sl_bf16_gemm(int trans_x, int64_t M, int64_t N, int64_t K, const float *x, const uint16_t *packed, float *y,
+                  int accumulate) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) { /* an empty sum: y = 0 (and no tile work, whose chunk size divides by K) */
+    if (!accumulate) memset(y, 0, (size_t)(M * N) * sizeof(float));
+    return;
+  }
+  run_gemm(M, N, K, x, trans_x ? 1 : K, trans_x ? M : 1, packed, y, accumulate);
+}
+
+void sl_bf16_gemm_mixed(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
+                        float *C, int accumulate) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) memset(C, 0, (size_t)(M * N) * sizeof(float));
+    return;
+  }
+  /* op(B) (K,N) is packed as W (N,K) = op(B)^T: B itself when trans_b, else B read transposed */
+  uint16_t *packed = malloc((size_t)sl_bf16_packed_length(N, K) * sizeof(uint16_t));
+  if (packed == NULL) abort();
+  sl_bf16_pack(B, N, K, !trans_b, packed);
+  run_gemm(M, N, K, A, trans_a ? 1 : K, trans_a ? M : 1, packed, C, accumulate);
+  free(packed);
 }

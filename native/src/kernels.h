@@ -21,9 +21,15 @@ void sl_gemm(int trans_a, int trans_b, int64_t batch, int64_t M, int64_t N, int6
 int sl_bf16_fast(void);
 /* uint16 elements of the packed form of an (N,K) weight */
 int64_t sl_bf16_packed_length(int64_t N, int64_t K);
-void sl_bf16_pack(const float *W, int64_t N, int64_t K, uint16_t *out);
-/* y (M,N) = bf16(x) (M,K) @ W^T, W packed by sl_bf16_pack; y is overwritten */
-void sl_bf16_gemm(int64_t M, int64_t N, int64_t K, const float *x, const uint16_t *packed, float *y);
+/* transposed: W is stored (K,N) and its transpose (N,K) is packed */
+void sl_bf16_pack(const float *W, int64_t N, int64_t K, int transposed, uint16_t *out);
+/* y (M,N) = bf16(x) (M,K) @ W^T (+ y if accumulate), W packed by sl_bf16_pack; x stored (K,M) if trans_x */
+void sl_bf16_gemm(int trans_x, int64_t M, int64_t N, int64_t K, const float *x, const uint16_t *packed, float *y,
+                  int accumulate);
+/* Mixed-precision training GEMM: C (M,N) (+= if accumulate) bf16(op(A)) @ bf16(op(B)), float32
+ * sums, both operands rounded per call; op/transpose conventions as sl_gemm (batch 1). */
+void sl_bf16_gemm_mixed(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
+                        float *C, int accumulate);
 
 /* ---- float32 decoding weights (f32-packed.c) ---- */
 /* float elements of the packed form of an (N,K) weight (panels of sl_f32_panel_width() outputs) */

@@ -34,6 +34,7 @@ export const experimentSchema = z
     seed: z.number().int().min(0).default(0),
     backend: z.enum(['auto', 'js', 'native']).default('auto'),
     threads: positiveInt.default(2),
+    trainPrecision: z.enum(['auto', 'f32', 'bf16']).default('auto'),
     data: z
       .object({
         hhhExamples: positiveInt.default(20000),

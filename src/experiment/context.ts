@@ -60,7 +60,11 @@ export function createStageContext(options: ContextOptions): StageContext {
     const { pretrained: _p, num_key_value_heads, ...shape } = config.model;
     return resolveLlamaConfig({ ...shape, ...(num_key_value_heads === null ? {} : { num_key_value_heads }), vocab_size: tokenizer().vocabSize });
   });
-  const newModel = () => new LlamaModel(engine, modelConfig(), { seed: config.seed });
+  const newModel = () => {
+    const model = new LlamaModel(engine, modelConfig(), { seed: config.seed });
+    model.trainPrecision = config.trainPrecision;
+    return model;
+  };
   const evaluator = () => shared<Evaluator>('evaluator', () => task.evaluator(config, tokenizer(), shared));
 
   return {

@@ -85,3 +85,13 @@ describe('RunDirectory.open', () => {
     expect(readdirSync(run.path).some((name) => name.includes('.tmp-'))).toBe(false);
   });
 });
+
+describe('RunDirectory.readConfig', () => {
+  it('a run created before trainPrecision existed resumes in float32, a newer run keeps its own choice', () => {
+    const out = fresh();
+    const legacy = RunDirectory.create(join(out, 'old'), { name: 'old' }, false);
+    expect(legacy.readConfig()).toEqual({ name: 'old', trainPrecision: 'f32' });
+    const current = RunDirectory.create(join(out, 'new'), { name: 'new', trainPrecision: 'auto' }, false);
+    expect(current.readConfig()).toEqual({ name: 'new', trainPrecision: 'auto' });
+  });
+});

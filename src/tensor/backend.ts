@@ -100,7 +100,7 @@ export interface Backend {
    */
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
 
-  /** BF16 weights for decoding (optional; see Bf16Kernels). */
+  /** BF16 GEMMs: decoding weights and mixed-precision training (optional; see Bf16Kernels). */
   readonly bf16?: Bf16Kernels;
 
   /** Float32 weights packed for small-M decoding GEMMs (optional; see PackedF32Kernels). */
@@ -132,7 +132,15 @@ export interface Bf16Kernels {
   readonly fast: boolean;
   /** Uint16 elements of the packed form of an (N,K) weight */
   packedLength(N: number, K: number): number;
-  pack(weight: Float32Array, N: number, K: number, out: Uint16Array): void;
-  /** y (M,N) overwritten */
-  gemm(M: number, N: number, K: number, x: Float32Array, packed: Uint16Array, y: Float32Array): void;
+  /** transposed: weight is stored (K,N) and its transpose (N,K) is packed (a backward GEMM's W) */
+  pack(weight: Float32Array, N: number, K: number, out: Uint16Array, transposed?: boolean): void;
+  /** y (M,N) overwritten, or y += the product if accumulate; transX: x is stored (K,M) */
+  gemm(M: number, N: number, K: number, x: Float32Array, packed: Uint16Array, y: Float32Array, accumulate?: boolean, transX?: boolean): void;
+  /**
+   * Mixed-precision training GEMM, Backend.gemm's conventions with batch 1: C (M,N) = bf16(op(A))
+   * @ bf16(op(B)) (+ C if accumulate), both float32 operands rounded per call, float32 sums. The
+   * result does not depend on the thread count (each output sums over K in one fixed order).
+   */
+  gemmMixed(transA: boolean, transB: boolean, M: number, N: number, K: number,
+    A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean): void;
 }

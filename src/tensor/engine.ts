@@ -82,6 +82,20 @@ export class Engine {
   }
 
   /**
+   * Runs fn outside any recycleAfter scope: pooled buffers it acquires belong to the caller until
+   * it release()s them (state that outlives the current step, e.g. a KV cache or packed weights).
+   */
+  unscoped<T>(fn: () => T): T {
+    const outer = this.scope;
+    this.scope = null;
+    try {
+      return fn();
+    } finally {
+      this.scope = outer;
+    }
+  }
+
+  /**
    * Runs fn, then hands every pooled buffer acquired inside it back to the pool, so a loop of
    * no-grad forwards (decoding) reuses one step's memory instead of allocating every step. Only
    * for fn whose tensors all die when it returns: copy out what is kept (fn must be synchronous).

@@ -7,7 +7,7 @@ export { Engine, createEngine, NATIVE_NOT_BUILT_NOTICE, type EngineOptions } fro
 export { Tensor, shapeSize, type BackwardFn } from './tensor.js';
 export { add, sub, mul, div, scale, addScalar, exp, log, silu, logSigmoid, broadcastShapes } from './ops-elementwise.js';
 export { reshape, transpose, slice, concat, sum, mean } from './ops-shape.js';
-export { linear, matmul } from './ops-linear.js';
+export { gemmAt, linear, matmul, type Gemm2d, type GemmPrecision } from './ops-linear.js';
 export { embedding, rmsnorm, rope, ropeInvFreq, swiglu, softmax } from './ops-nn.js';
 export { attention, type AttentionOptions } from './ops-attention.js';
 export { crossEntropy, linearCrossEntropy, logProbs } from './ops-loss.js';

