@@ -48,6 +48,17 @@ function bitsEqual(a: Float32Array, b: Float32Array): boolean {
   return x.length === y.length && x.every((value, i) => value === y[i]);
 }
 
+/** fn's result with `backend` on `count` threads (the previous count restored, also on throw). */
+function withThreads<T>(backend: Backend, count: number, fn: () => T): T {
+  const before = backend.threads;
+  backend.setThreads(count);
+  try {
+    return fn();
+  } finally {
+    backend.setThreads(before);
+  }
+}
+
 /** Runs fn on both backends with fresh copies of the same inputs; returns [native, js] copies. */
 function both(native: Backend, js: Backend, inputs: Float32Array[], fn: (backend: Backend, buffers: Float32Array[]) => void): [Float32Array[], Float32Array[]] {
   const a = inputs.map((x) => x.slice());
@@ -247,25 +258,19 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     const w = randomArray(N * K, 8, 0.1);
     const packed = new Uint16Array(kernels.packedLength(N, K));
     kernels.pack(w, N, K, packed);
-    const threads = native.threads;
-    const run = (n: number) => {
-      native.setThreads(n);
+    const run = (n: number) => withThreads(native, n, () => {
       const y = new Float32Array(M * N).fill(NaN);
       kernels.gemm(M, N, K, x, packed, y);
       return y;
-    };
-    try {
-      const one = run(1);
-      const two = run(2);
-      expect(bitsEqual(one, two)).toBe(true);
-      const reference = new Float32Array(M * N);
-      const packedJs = new Uint16Array(js.bf16!.packedLength(N, K));
-      js.bf16!.pack(w, N, K, packedJs);
-      js.bf16!.gemm(M, N, K, x, packedJs, reference);
-      expectClose(two, reference, ELEMENTWISE, 'bf16 gemm 35x1000x200 native vs js');
-    } finally {
-      native.setThreads(threads);
-    }
+    });
+    const one = run(1);
+    const two = run(2);
+    expect(bitsEqual(one, two)).toBe(true);
+    const reference = new Float32Array(M * N);
+    const packedJs = new Uint16Array(js.bf16!.packedLength(N, K));
+    js.bf16!.pack(w, N, K, packedJs);
+    js.bf16!.gemm(M, N, K, x, packedJs, reference);
+    expectClose(two, reference, ELEMENTWISE, 'bf16 gemm 35x1000x200 native vs js');
   });
 
   it('bf16 training GEMMs: forward x W^T, dx = dy W and dW (+)= dy^T x, native vs js and within the bf16 bound of float32', () => {
@@ -396,18 +401,12 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     const w = randomArray(N * K, 42, 0.1);
     const packed = new Float32Array(kernels.packedLength(N, K));
     kernels.pack(w, N, K, packed);
-    const threads = native.threads;
-    const run = (n: number) => {
-      native.setThreads(n);
+    const run = (n: number) => withThreads(native, n, () => {
       const y = new Float32Array(M * N).fill(NaN);
       kernels.gemm(M, N, K, x, packed, y);
       return y;
-    };
-    try {
-      expect(bitsEqual(run(1), run(2))).toBe(true);
-    } finally {
-      native.setThreads(threads);
-    }
+    });
+    expect(bitsEqual(run(1), run(2))).toBe(true);
     expect(() => kernels.gemm(M, N, K, x, packed.subarray(1), new Float32Array(M * N))).toThrow(/packed/);
   });
 
