@@ -17,7 +17,7 @@ import { StageCheckpointer } from './checkpointing.js';
 import { loadRewardModel, preferenceAccuracy, RewardModel, trainRewardModel, type TokenizedPair } from './reward-model.js';
 import type { TrainingSettings } from './sft.js';
 
-const trainPairs = generatePreferencePairs({ n: 384, seed: 1, split: 'train' });
+const trainPairs = generatePreferencePairs({ n: 768, seed: 1, split: 'train' });
 const heldOut = generatePreferencePairs({ n: 160, seed: 1, split: 'eval' });
 const tokenizer = Tokenizer.train(trainPairs.flatMap((p) => [p.prompt[0].content, p.chosen, p.rejected]), { vocabSize: 320, specialTokens: SPECIAL_TOKENS });
 const padId = tokenizer.tokenId('<|pad|>');
@@ -27,7 +27,7 @@ const encode = (pair: PreferencePair): TokenizedPair => ({
   kind: pair.rejectionKind,
 });
 const config = resolveLlamaConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 160 });
-const training: TrainingSettings = { steps: 200, batchSize: 16, lr: 1e-2, minLrRatio: 0.1, warmupSteps: 5, weightDecay: 0, gradClip: 1, checkpointEvery: 20 };
+const training: TrainingSettings = { steps: 300, batchSize: 16, lr: 1e-2, minLrRatio: 0.1, warmupSteps: 5, weightDecay: 0, gradClip: 1, checkpointEvery: 20 };
 const scoring = { padId, maxTokens: 128, batchSize: 64 };
 
 function setup(dir: string, steps = training.steps, shouldStop?: () => boolean) {
@@ -53,7 +53,8 @@ describe('preference model', () => {
     expect(losses.slice(-10).reduce((a, b) => a + b) / 10).toBeLessThan(0.3);
     const after = preferenceAccuracy(model, heldOut.map(encode), scoring);
     expect(before.overall.accuracy).toBeLessThan(0.75);
-    // Manner (rude, unhelpful, hateful) is learnt from 384 pairs by a 1-layer, 32-wide model;
+    // Manner (rude, unhelpful, hateful) is learnt from 768 pairs by a 1-layer, 32-wide model (from
+    // 384 pairs and 200 steps it was ~0.9, and overall 0.79-0.83 as float summation orders changed);
     // "wrong" (a wrong number or fact) needs knowledge it lacks and stays near chance: 0.537 of
     // ~54 held-out pairs on an AVX2 EPYC, above 0.55 on AVX-512 machines (the float kernels
     // differ), +-0.13 at 95%, so no claim is made on it beyond its being measured.
