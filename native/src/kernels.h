@@ -38,11 +38,6 @@ int sl_f32_panel_width(void);
 void sl_f32_pack(const float *W, int64_t N, int64_t K, float *out);
 /* y (M,N) = x (M,K) @ W^T, W packed by sl_f32_pack; y is overwritten. Each y[m][n] is one
  * in-order float32 chain over k, independent of M and of the thread split. */
-/* Float32 training GEMM, batch 1, on the packed micro-kernel (f32-train.c); conventions as
- * sl_gemm. Returns 0 (nothing done) when it could not allocate its scratch. */
-int sl_f32_train_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
-                      float *C, int accumulate);
-int sl_f32_train_enabled(void);
 void sl_f32_packed_gemm(int64_t M, int64_t N, int64_t K, const float *x, const float *packed, float *y);
 
 /* ---- element-wise (elementwise.c) ---- */

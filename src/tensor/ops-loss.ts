@@ -69,7 +69,7 @@ export function logProbs(logits: Tensor, targets: Int32Array): Tensor {
 
 // Rows of x per chunk of linearCrossEntropy: a chunk's logits (rows x V) stay in cache between
 // the GEMM that writes them and the kernel that turns them into gradients.
-const LINEAR_CE_CHUNK_ROWS = 512;
+const LINEAR_CE_CHUNK_ROWS = 256;
 
 /**
  * crossEntropy(linear(x, weight), targets, weights) without the (N, V) logits: only rows with a
