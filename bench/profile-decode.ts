@@ -2,9 +2,11 @@
 // the packed decoding GEMMs (f32Packed, bf16), with a timer, runs bench/train.ts's generation
 // (small shape, 64-token random prompts, 64 new tokens, greedy) and prints per-kernel ms for the
 // prefill (a run with one new token) and for the 64-token run, plus the time outside kernels (JS,
-// allocation, sampling). Timing adds ~0.1 us per kernel call. Not the benchmark (bench/train.ts).
+// allocation, sampling). Timing adds ~0.1 us per kernel call. The native backend runs each block
+// as one decodeLayer call (its kernels are then inside decodeLayer.run); --unfused runs them one by
+// one from JavaScript (LlamaModel.fusedDecode = false) to see them. Not the benchmark (bench/train.ts).
 //
-// Usage: tsx bench/profile-decode.ts [--batch N] [--threads N] [--decode-weights auto|f32|bf16]
+// Usage: tsx bench/profile-decode.ts [--batch N] [--threads N] [--decode-weights auto|f32|bf16] [--unfused]
 import { generate } from '../src/model/generate.js';
 import { LlamaModel, resolveLlamaConfig } from '../src/model/llama.js';
 import { Rng } from '../src/nn/index.js';
@@ -55,6 +57,7 @@ const model = new LlamaModel(engine, resolveLlamaConfig({
   vocab_size: c.vocab, max_position_embeddings: 256, rms_norm_eps: 1e-5, tie_word_embeddings: false,
 }), { seed: 0 });
 model.decodeWeights = decodeWeights;
+model.fusedDecode = !argv.includes('--unfused');
 const rng = new Rng(2);
 const prompts = Array.from({ length: batch }, () => Array.from({ length: 64 }, () => Math.floor(rng.next() * c.vocab)));
 const measure = (newTokens: number) => {
@@ -70,7 +73,7 @@ const measure = (newTokens: number) => {
 const prefill = measure(1);
 const full = measure(64);
 const inKernels = (k: { ms: number }[]) => k.reduce((sum, e) => sum + e.ms, 0);
-console.log(JSON.stringify({ batch, threads, decodeWeights, msPrefillRun: Number(prefill.total.toFixed(1)), msFullRun: Number(full.total.toFixed(1)),
+console.log(JSON.stringify({ batch, threads, decodeWeights, fused: model.fusedDecode, msPrefillRun: Number(prefill.total.toFixed(1)), msFullRun: Number(full.total.toFixed(1)),
   msDecodeSteps: Number((full.total - prefill.total).toFixed(1)), msOutsideKernels: Number((full.total - inKernels(full.kernels)).toFixed(1)) }));
 for (const k of full.kernels.sort((a, b) => b.ms - a.ms)) {
   const p = prefill.kernels.find((e) => e.kernel === k.kernel);

@@ -19,7 +19,9 @@
         "src/attention.c",
         "src/softmax.c",
         "src/bf16.c",
-        "src/f32-packed.c"
+        "src/f32-packed.c",
+        "src/decode.c",
+        "src/addon-decode.c"
       ],
       "cflags_c": ["-std=c11", "-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [

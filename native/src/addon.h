@@ -34,6 +34,8 @@
   X(f32PackedLength, js_f32_packed_length) \
   X(f32Pack, js_f32_pack) \
   X(f32PackedGemm, js_f32_packed_gemm) \
+  X(decodeLayer, js_decode_layer) \
+  X(decodeScratchLength, js_decode_scratch_length) \
   X(buildInfo, js_build_info)
 
 #define SL_DECLARE(name, fn) napi_value fn(napi_env env, napi_callback_info info);

@@ -81,6 +81,22 @@ void sl_attention_backward(const sl_attention_shape *shape, const float *d_out, 
                            const float *k, const float *v, const float *probs,
                            const int32_t *segment_start, float *dq, float *dk, float *dv);
 
+/* ---- one decoder block of a KV-cache forward (decode.c) ---- */
+#define SL_DECODE_WEIGHTS 7 /* q, k, v, o, gate, up, down */
+typedef struct {
+  int64_t batch, time, channels, heads, kv_heads, head_dim, intermediate, capacity, past;
+  float eps;
+  int bf16; /* weights packed by sl_bf16_pack (uint16_t) instead of sl_f32_pack (float) */
+} sl_decode_shape;
+
+/* floats of the scratch buffer sl_decode_layer needs */
+int64_t sl_decode_scratch_length(const sl_decode_shape *s);
+/* x (B*T, C) += the block's attention and MLP outputs, in place; writes the T new keys/values at
+ * [past, past + T) of cache_k/cache_v (B, capacity, KH, D); key_start (B) or NULL = left padding. */
+void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm, const float *post_norm,
+                     const void *const weights[SL_DECODE_WEIGHTS], float *cache_k, float *cache_v,
+                     const int32_t *positions, const int32_t *key_start, const float *inv_freq, float *scratch);
+
 /* ---- softmax and cross-entropy (softmax.c) ---- */
 void sl_softmax(const float *x, int64_t rows, int64_t vocab, float *out);
 double sl_cross_entropy(const float *logits, const int32_t *targets, const float *weights,

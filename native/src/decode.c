@@ -1,0 +1,58 @@
+/* One decoder block of a KV-cache forward (prefill or decoding step) in a single call: the
+ * kernels the model would otherwise call one by one from JavaScript (RMSNorm, the packed q/k/v
+ * GEMMs, RoPE, the cache write, causal attention over the cache, o_proj + residual, RMSNorm,
+ * gate/up GEMMs, SwiGLU, down_proj + residual), in the same order with the same arguments, so
+ * the result is bit for bit the unfused path's. At batch 1 a decoding step is ~15 small kernels
+ * per block; each JavaScript round trip (tensor object, pool buffer, N-API call) cost about as
+ * much as the kernel itself. Not here: embeddings, the final norm and the output head (llama.ts),
+ * argument checks (addon-decode.c). */
+#include <string.h>
+#include "kernels.h"
+
+int64_t sl_decode_scratch_length(const sl_decode_shape *s) {
+  const int64_t rows = s->batch * s->time;
+  const int64_t q = s->heads * s->head_dim, kv = s->kv_heads * s->head_dim;
+  return rows * (2 * s->channels + 2 * q + 2 * kv + 2 * s->intermediate + 1);
+}
+
+static void project(const sl_decode_shape *s, const void *w, int64_t rows, int64_t N, int64_t K, const float *x,
+                    float *y) {
+  if (s->bf16)
+    sl_bf16_gemm(0, rows, N, K, x, (const uint16_t *)w, y, 0);
+  else
+    sl_f32_packed_gemm(rows, N, K, x, (const float *)w, y);
+}
+
+void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm, const float *post_norm,
+                     const void *const weights[SL_DECODE_WEIGHTS], float *cache_k, float *cache_v,
+                     const int32_t *positions, const int32_t *key_start, const float *inv_freq, float *scratch) {
+  const int64_t B = s->batch, T = s->time, rows = B * T, C = s->channels, I = s->intermediate;
+  const int64_t H = s->heads, KH = s->kv_heads, D = s->head_dim, HD = H * D, KVD = KH * D;
+  float *h = scratch, *q = h + rows * C, *k = q + rows * HD, *v = k + rows * KVD, *a = v + rows * KVD;
+  float *o = a + rows * HD, *gate = o + rows * C, *up = gate + rows * I, *rstd = up + rows * I;
+
+  /* attention: x += o_proj(attn(rope(q), rope(k), v)) */
+  sl_rmsnorm_forward(x, input_norm, rows, C, s->eps, h, rstd);
+  project(s, weights[0], rows, HD, C, h, q);
+  project(s, weights[1], rows, KVD, C, h, k);
+  project(s, weights[2], rows, KVD, C, h, v);
+  sl_rope(q, positions, inv_freq, rows, H, D, 0, q);
+  sl_rope(k, positions, inv_freq, rows, KH, D, 0, k);
+  for (int64_t b = 0; b < B; b++) {
+    const int64_t dst = (b * s->capacity + s->past) * KVD, src = b * T * KVD;
+    memcpy(cache_k + dst, k + src, (size_t)(T * KVD) * sizeof(float));
+    memcpy(cache_v + dst, v + src, (size_t)(T * KVD) * sizeof(float));
+  }
+  const sl_attention_shape shape = {B, T, s->past + T, H, KH, D, s->capacity};
+  sl_attention_forward(&shape, q, cache_k, cache_v, key_start, NULL, a, NULL);
+  project(s, weights[3], rows, C, HD, a, o);
+  sl_add(x, o, x, rows * C);
+
+  /* MLP: x += down(silu(gate(h)) * up(h)) */
+  sl_rmsnorm_forward(x, post_norm, rows, C, s->eps, h, rstd);
+  project(s, weights[4], rows, I, C, h, gate);
+  project(s, weights[5], rows, I, C, h, up);
+  sl_swiglu_forward(gate, up, gate, rows * I);
+  project(s, weights[6], rows, C, I, gate, o);
+  sl_add(x, o, x, rows * C);
+}
