@@ -6,7 +6,7 @@
 // as one decodeLayer call (its kernels are then inside decodeLayer.run); --unfused runs them one by
 // one from JavaScript (LlamaModel.fusedDecode = false) to see them. Not the benchmark (bench/train.ts).
 //
-// Usage: tsx bench/profile-decode.ts [--batch N] [--threads N] [--decode-weights auto|f32|bf16] [--unfused]
+// Usage: tsx bench/profile-decode.ts [--config small|tiny|demo] [--batch N] [--threads N] [--decode-weights auto|f32|bf16] [--unfused]
 import { generate } from '../src/model/generate.js';
 import { LlamaModel, resolveLlamaConfig } from '../src/model/llama.js';
 import { Rng } from '../src/nn/index.js';
@@ -49,7 +49,7 @@ const option = (flag: string, fallback: string) => { const i = argv.indexOf(flag
 const batch = Number(option('--batch', '16'));
 const threads = Number(option('--threads', '2'));
 const decodeWeights = option('--decode-weights', 'f32') as 'auto' | 'f32' | 'bf16';
-const c = BENCH_CONFIGS.small;
+const c = BENCH_CONFIGS[option('--config', 'small') as keyof typeof BENCH_CONFIGS];
 const stats = new Map<string, KernelStats>();
 const engine = new Engine(timedBackend(createEngine({ backend: 'native', threads }).backend, stats));
 const model = new LlamaModel(engine, resolveLlamaConfig({
