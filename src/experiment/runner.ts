@@ -108,6 +108,8 @@ async function runStages(options: RunOptions): Promise<string> {
     const started = performance.now(), generationBefore = engine.activitySeconds.generation ?? 0;
     emit({ type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'start', detail: stage.describe(spec, ctx), engine: summary });
     await stage.run(spec, ctx);
+    // the next stage has other batch shapes: its pool starts empty instead of holding this one's buffers
+    engine.clearPool();
     emit({
       type: 'stage', time: new Date().toISOString(), stage: spec.id, status: 'end', seconds: (performance.now() - started) / 1000,
       generationSeconds: (engine.activitySeconds.generation ?? 0) - generationBefore,

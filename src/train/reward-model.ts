@@ -71,8 +71,11 @@ export class RewardModel {
     this.engine.noGrad(() => {
       for (let start = 0; start < order.length; start += options.batchSize) {
         const rows = order.slice(start, start + options.batchSize);
-        const values = this.scores(rows.map((i) => sequences[i]), options.padId, options.maxTokens).data;
-        rows.forEach((i, r) => { out[i] = values[r]; });
+        // every pooled buffer of the forward goes back when the batch ends (its scores copied out first)
+        this.engine.recycleAfter(() => {
+          const values = this.scores(rows.map((i) => sequences[i]), options.padId, options.maxTokens).data;
+          rows.forEach((i, r) => { out[i] = values[r]; });
+        });
       }
     });
     return out;
@@ -156,13 +159,15 @@ export async function trainRewardModel(options: RewardModelOptions): Promise<{ s
     const rows = schedule.indicesForStep(step).map((i) => pairs[i]);
     const lr = cosineLr(step, { maxLr: training.lr, minLr: training.lr * training.minLrRatio, warmupSteps: training.warmupSteps, totalSteps: training.steps });
     optimizer.zeroGrad();
-    // chosen and rejected in one forward: rows [0, B) chosen, [B, 2B) rejected
-    const scores = model.scores([...rows.map((p) => p.chosen), ...rows.map((p) => p.rejected)], options.padId, options.maxTokens);
-    const half = rows.length;
-    const margin = sub(embedding(reshape(scores, [2 * half, 1]), Int32Array.from({ length: half }, (_, i) => i), [half]),
-      embedding(reshape(scores, [2 * half, 1]), Int32Array.from({ length: half }, (_, i) => half + i), [half]));
-    const loss = mean(logSigmoid(margin));
-    const negated = scale(loss, -1); // -mean log sigmoid(margin)
+    // chosen and rejected in one forward: rows [0, B) chosen, [B, 2B) rejected; activations go back
+    // to the pool as backward finishes with them (nothing but the loss escapes)
+    const negated = model.engine.withRecycling(() => {
+      const scores = model.scores([...rows.map((p) => p.chosen), ...rows.map((p) => p.rejected)], options.padId, options.maxTokens);
+      const half = rows.length;
+      const margin = sub(embedding(reshape(scores, [2 * half, 1]), Int32Array.from({ length: half }, (_, i) => i), [half]),
+        embedding(reshape(scores, [2 * half, 1]), Int32Array.from({ length: half }, (_, i) => half + i), [half]));
+      return scale(mean(logSigmoid(margin)), -1); // -mean log sigmoid(margin)
+    });
     negated.backward();
     clipGradNorm(parameters, training.gradClip);
     optimizer.step(lr);

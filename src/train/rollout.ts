@@ -11,7 +11,7 @@ import { stripScratchpad } from '../judges/scratchpad.js';
 import { generate } from '../model/generate.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
-import { linear, logProbs, reshape, type Tensor } from '../tensor/index.js';
+import { linear, reshape, type Tensor } from '../tensor/index.js';
 import { cosineLr, type AdamW } from '../nn/index.js';
 import { Rng } from '../util/rng.js';
 import type { Heads, StageCheckpointer } from './checkpointing.js';
@@ -110,39 +110,16 @@ export interface PolicyForward {
   logp: Tensor;
   /** (B*T) value-head outputs when a head was given */
   values?: Tensor;
-  /** mean entropy (nats) of the policy over response positions */
+  /** mean entropy (nats) of the policy over response positions (0 when not asked for) */
   entropy: number;
 }
 
-/** One forward of the policy over a batch: per-token log-probs, optional values, entropy. */
-export function policyForward(model: LlamaModel, batch: SequenceBatch, valueHead?: Tensor): PolicyForward {
-  const { features, logits } = model.features(batch.inputIds, batch.batch, batch.time, { withLogits: true });
-  const flat = reshape(logits!, [batch.batch * batch.time, model.config.vocab_size]);
-  const logp = logProbs(flat, batch.targets);
-  const entropy = meanEntropy(flat.data, model.config.vocab_size, batch.weights);
+/** One forward of the policy over a batch: per-token log-probs (lm_head on response positions
+ * only), optional values, and the entropy unless options.entropy is false. */
+export function policyForward(model: LlamaModel, batch: SequenceBatch, valueHead?: Tensor, options: { entropy?: boolean } = {}): PolicyForward {
+  const { features, logp, entropy } = model.tokenLogProbs(batch.inputIds, batch.batch, batch.time, batch.targets, { entropy: options.entropy ?? true });
   if (valueHead === undefined) return { logp, entropy };
   return { logp, entropy, values: reshape(linear(features, valueHead), [batch.batch * batch.time]) };
-}
-
-function meanEntropy(logits: Float32Array, vocab: number, weights: Float32Array): number {
-  let total = 0;
-  let count = 0;
-  for (let n = 0; n < weights.length; n++) {
-    if (weights[n] === 0) continue;
-    const row = logits.subarray(n * vocab, (n + 1) * vocab);
-    let max = -Infinity;
-    for (let v = 0; v < vocab; v++) max = Math.max(max, row[v]);
-    let z = 0;
-    let weighted = 0;
-    for (let v = 0; v < vocab; v++) {
-      const e = Math.exp(row[v] - max);
-      z += e;
-      weighted += e * (row[v] - max);
-    }
-    total += Math.log(z) - weighted / z; // H = log Z - E[x - max]
-    count++;
-  }
-  return count ? total / count : 0;
 }
 
 /** Scores answers to prompts; higher is better. Preference models are one kind; tests use known rewards. */
