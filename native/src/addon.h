@@ -36,6 +36,7 @@
   X(f32PackedGemm, js_f32_packed_gemm) \
   X(decodeLayer, js_decode_layer) \
   X(decodeScratchLength, js_decode_scratch_length) \
+  X(fingerprint, js_fingerprint) \
   X(buildInfo, js_build_info)
 
 #define SL_DECLARE(name, fn) napi_value fn(napi_env env, napi_callback_info info);

@@ -97,6 +97,10 @@ void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm
                      const void *const weights[SL_DECODE_WEIGHTS], float *cache_k, float *cache_v,
                      const int32_t *positions, const int32_t *key_start, const float *inv_freq, float *scratch);
 
+/* ---- buffer fingerprint (fingerprint.c) ---- */
+/* 64-bit fingerprint of `bytes` bytes (not cryptographic; thread-count independent) */
+uint64_t sl_fingerprint(const void *data, int64_t bytes);
+
 /* ---- softmax and cross-entropy (softmax.c) ---- */
 void sl_softmax(const float *x, int64_t rows, int64_t vocab, float *out);
 double sl_cross_entropy(const float *logits, const int32_t *targets, const float *weights,

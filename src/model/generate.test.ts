@@ -207,6 +207,40 @@ describe('generate', () => {
     expect(generate(local, many, { maxNewTokens: 8 })).toEqual(withAdapter);
   });
 
+  it.skipIf(!nativeBackendStatus().available)('native: packed decoding weights are reused across calls until a weight changes, never stale', () => {
+    const load = () => {
+      const m = new LlamaModel(createEngine({ backend: 'native' }), model.config);
+      m.loadStateDict(readSafetensorsFile(`${dir}/model.safetensors`).tensors);
+      return m;
+    };
+    for (const weights of ['f32', 'bf16'] as const) {
+      const local = load();
+      local.decodeWeights = weights;
+      const packedOf = () => {
+        const cache = new KVCache(local.config, 1, 4);
+        local.engine.noGrad(() => local.forward(Int32Array.of(5, 9, 17), 1, 3, { cache }));
+        return cache.packedWeights;
+      };
+      const first = packedOf();
+      expect(first).not.toBeNull();
+      expect(packedOf()).toBe(first); // unchanged weights: the same copy
+      const before = generate(local, prompts, { maxNewTokens: 10 });
+      // an in-place edit (no API call tells the model) of one block weight and of lm_head
+      const edited = local.parameters();
+      for (const name of ['model.layers.1.mlp.up_proj.weight', 'lm_head.weight']) {
+        const w = edited.get(name) ?? edited.get('model.embed_tokens.weight')!;
+        for (let i = 0; i < w.size; i += 3) w.data[i] *= -1.5;
+      }
+      expect(packedOf()).not.toBe(first);
+      const after = generate(local, prompts, { maxNewTokens: 10 });
+      const fresh = load();
+      fresh.decodeWeights = weights;
+      fresh.loadStateDict(new Map([...local.stateDict()].map(([name, data]) => [name, { shape: [...edited.get(name)!.shape], data }])));
+      expect(after).toEqual(generate(fresh, prompts, { maxNewTokens: 10 }));
+      expect(after).not.toEqual(before);
+    }
+  });
+
   it('a prefill holds one layer of activations at a time: pooled memory does not grow with depth', () => {
     const pooledAfterPrefill = (layers: number) => {
       const local = new LlamaModel(createEngine({ backend: 'js' }), { ...model.config, num_hidden_layers: layers });

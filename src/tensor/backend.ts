@@ -108,6 +108,13 @@ export interface Backend {
 
   /** One decoder block of a KV-cache forward in one call (optional; see DecodeLayerKernels). */
   readonly decodeLayer?: DecodeLayerKernels;
+
+  /**
+   * A 64-bit fingerprint of the buffer's bytes, thread-count independent, reading it once
+   * (optional). Not cryptographic: it tells weights that changed since they were packed from
+   * weights that did not (accidental collisions ~2^-64), not an adversary's collision.
+   */
+  readonly fingerprint?: (data: Float32Array | Uint16Array) => bigint;
 }
 
 /** Sizes of one decoder block's KV-cache forward: B rows of T new tokens each after `past` cached ones. */

@@ -458,6 +458,28 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     bad((a) => { a[6] = new Float32Array(5); }, /cacheKeys/);
   });
 
+  it('fingerprint: same bytes same value on 1 and 2 threads; any flipped bit, length or tail changes it', () => {
+    const fingerprint = native.fingerprint!;
+    expect(fingerprint).toBeDefined();
+    const data = randomArray(3 * 65536 / 4 * 7 + 5, 70); // several 64 KiB chunks and a ragged tail
+    const base = withThreads(native, 1, () => fingerprint(data));
+    expect(withThreads(native, 2, () => fingerprint(data))).toBe(base);
+    expect(fingerprint(data.slice())).toBe(base);
+    const bits = new Uint32Array(data.buffer);
+    for (const index of [0, 1, 16383, 16384, 40000, bits.length - 1]) {
+      for (const bit of [0, 31]) {
+        bits[index] ^= 1 << bit;
+        expect(fingerprint(data), `word ${index} bit ${bit}`).not.toBe(base);
+        bits[index] ^= 1 << bit;
+      }
+    }
+    expect(fingerprint(data)).toBe(base);
+    expect(fingerprint(data.subarray(0, data.length - 1))).not.toBe(base);
+    expect(fingerprint(new Float32Array(8))).not.toBe(fingerprint(new Float32Array(9)));
+    expect(fingerprint(new Uint16Array(data.buffer))).toBe(base); // bytes, whatever the view type
+    expect(() => fingerprint(new Int32Array(4) as unknown as Float32Array)).toThrow(/Float32Array or Uint16Array/);
+  });
+
   it('attention forward: GQA, keyStart (fully masked queries), kvCapacity > keyLength, probs optional', () => {
     for (const { label, shape, keyStart } of attentionCases) {
       const { batch: B, queryLength: T, keyLength: S, heads: H, kvHeads: KH, headDim: D } = shape;

@@ -43,6 +43,7 @@ interface NativeAddon {
   f32PackedGemm: PackedF32Kernels['gemm'];
   decodeLayer?: DecodeLayerKernels['run'];
   decodeScratchLength?: DecodeLayerKernels['scratchLength'];
+  fingerprint?: Backend['fingerprint'];
 }
 
 export interface NativeBuildInfo {
@@ -148,5 +149,6 @@ export function loadNativeBackend(threads?: number): Backend | null {
     f32Packed: addon.f32PackedGemm === undefined ? undefined : { packedLength: addon.f32PackedLength, pack: addon.f32Pack, gemm: addon.f32PackedGemm },
     decodeLayer: addon.decodeLayer === undefined || addon.decodeScratchLength === undefined ? undefined
       : { scratchLength: addon.decodeScratchLength, run: addon.decodeLayer },
+    fingerprint: addon.fingerprint,
   };
 }
