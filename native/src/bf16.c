@@ -339,6 +339,33 @@ static void pack_range_avx512(void *p, int64_t lo, int64_t hi) {
     }
 }
 
+/* In-register transpose of a 16 x 16 matrix of 32-bit elements: r[i] lane j <- r[j] lane i.
+ * Unpacks of 32- then 64-bit elements give, per 128-bit lane L, column 4L + j of four rows in
+ * r[4q + j]; two rounds of 128-bit lane shuffles gather each column's four quarters. */
+__attribute__((target("avx512f")))
+static inline void transpose16_epi32(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int q = 0; q < 16; q += 4) {
+    r[q] = _mm512_unpacklo_epi64(t[q], t[q + 2]);     /* rows q..q+3, column 4L */
+    r[q + 1] = _mm512_unpackhi_epi64(t[q], t[q + 2]); /* column 4L + 1 */
+    r[q + 2] = _mm512_unpacklo_epi64(t[q + 1], t[q + 3]);
+    r[q + 3] = _mm512_unpackhi_epi64(t[q + 1], t[q + 3]);
+  }
+  for (int j = 0; j < 4; j++) {
+    const __m512i u0 = _mm512_shuffle_i32x4(r[j], r[4 + j], 0x44), u1 = _mm512_shuffle_i32x4(r[j], r[4 + j], 0xEE);
+    const __m512i u2 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0x44), u3 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0xEE);
+    t[j] = _mm512_shuffle_i32x4(u0, u2, 0x88);      /* column j */
+    t[4 + j] = _mm512_shuffle_i32x4(u0, u2, 0xDD);  /* column 4 + j */
+    t[8 + j] = _mm512_shuffle_i32x4(u1, u3, 0x88);  /* column 8 + j */
+    t[12 + j] = _mm512_shuffle_i32x4(u1, u3, 0xDD); /* column 12 + j */
+  }
+  for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
 /* convert_range with AVX-512: rows of x (M,K), or the transpose of x stored (K,M) */
 __attribute__((target("avx512f")))
 static void convert_range_avx512(void *p, int64_t lo, int64_t hi) {
@@ -354,11 +381,23 @@ static void convert_range_avx512(void *p, int64_t lo, int64_t hi) {
     }
     return;
   }
-  /* transpose in 16 x 32 blocks: 32 vector conversions of 16 m each, then 16 whole 64-byte rows */
+  /* transpose in 16 x 32 blocks. Whole blocks: 16 vectors of (k, k+1) pairs for 16 m each (the
+   * pair layout pack_range_avx512 builds), transposed 16 x 16 as 32-bit elements in registers, so
+   * row m's 32 values leave as one 64-byte store; partial blocks: scalar transpose of conversions. */
   uint16_t by_k[KB][16], by_m[16][KB];
   for (int64_t m0 = lo; m0 < hi; m0 += 16) {
     const int64_t count = hi - m0 < 16 ? hi - m0 : 16;
     for (int64_t k0 = 0; k0 < c->Kp; k0 += KB) {
+      if (count == 16 && k0 + KB <= c->K) {
+        __m512i r[16];
+        for (int64_t pr = 0; pr < 16; pr++) {
+          const float *r0 = c->x + (k0 + 2 * pr) * c->col_stride + m0, *r1 = r0 + c->col_stride;
+          r[pr] = _mm512_or_si512(bf16_lanes(r0), _mm512_slli_epi32(bf16_lanes(r1), 16));
+        }
+        transpose16_epi32(r);
+        for (int64_t i = 0; i < 16; i++) _mm512_storeu_si512((void *)(c->a + (m0 + i) * c->Kp + k0), r[i]);
+        continue;
+      }
       for (int64_t kk = 0; kk < KB; kk++) {
         const int64_t k = k0 + kk;
         if (k < c->K && count == 16) {
