@@ -16,6 +16,7 @@
  * Each output's sum runs over K in one fixed order whatever the thread count, so results are
  * bit-identical for any number of threads. Not here: when to use it (model code). */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kernels.h"
@@ -199,7 +200,6 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
   const gemm_ctx *c = p;
   float tmp[256];
   const int64_t nblocks = round_up(c->N, NB) / NB, npairs = (nblocks + 1) / 2;
-  const int64_t astride = c->Kp * 2;
   load_tile_config();
   for (int64_t job = lo; job < hi; job++) {
     /* row pair major: consecutive jobs keep one 32-row slice of A in L1 and sweep every output
@@ -208,14 +208,14 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
     const int64_t mp = job / npairs, np = job % npairs;
     const int64_t nb0 = 2 * np, mb0 = 2 * mp;
     const int two_n = nb0 + 1 < nblocks, two_m = mb0 + 1 < c->mblocks;
-    const uint16_t *a0 = c->a + mb0 * 16 * c->Kp, *a1 = a0 + 16 * c->Kp;
+    const uint16_t *a0 = c->a + mb0 * c->kblocks * BLOCK, *a1 = a0 + c->kblocks * BLOCK; /* tiled A */
     const uint16_t *b0 = c->w + nb0 * c->kblocks * BLOCK, *b1 = b0 + c->kblocks * BLOCK;
     _tile_zero(0);
     _tile_zero(1);
     _tile_zero(2);
     _tile_zero(3);
     for (int64_t kb = 0; kb < c->kblocks; kb++) {
-      _tile_loadd(4, a0 + kb * KB, astride);
+      _tile_loadd(4, a0 + kb * BLOCK, 64);
       _tile_loadd(6, b0 + kb * BLOCK, 64);
       _tile_dpbf16ps(0, 4, 6);
       if (two_n) {
@@ -223,7 +223,7 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
         _tile_dpbf16ps(1, 4, 7);
       }
       if (two_m) {
-        _tile_loadd(5, a1 + kb * KB, astride);
+        _tile_loadd(5, a1 + kb * BLOCK, 64);
         _tile_dpbf16ps(2, 5, 6);
         if (two_n) _tile_dpbf16ps(3, 5, 7);
       }
@@ -260,12 +260,22 @@ int sl_bf16_fast(void) {
 #endif
 }
 
-/* a[m][k] = bf16(x[m * row_stride + k * col_stride]): (K, 1) for x (M,K), (1, M) for x stored (K,M). */
+/* a[m][k] = bf16(x[m * row_stride + k * col_stride]): (K, 1) for x (M,K), (1, M) for x stored (K,M).
+ * Layout of a: rows of Kp (portable path), or tiled (AMX): each 16 x 32 tile (16 rows, one k block)
+ * is one contiguous 1 KiB block, tile (mb, kb) at (mb * Kp / 32 + kb) * 512, so a tile load reads
+ * 16 consecutive lines instead of 16 rows Kp * 2 bytes apart (long-K products, dW = dy^T x). */
 typedef struct {
   const float *x;
   uint16_t *a;
   int64_t M, K, Kp, row_stride, col_stride;
+  int tiled;
 } convert_ctx;
+
+/* The 32 elements [k0, k0 + 32) of row m of a (k0 a multiple of 32), contiguous in both layouts. */
+static inline uint16_t *a_block(const convert_ctx *c, int64_t m, int64_t k0) {
+  if (!c->tiled) return c->a + m * c->Kp + k0;
+  return c->a + ((m / 16) * (c->Kp / KB) + k0 / KB) * BLOCK + (m % 16) * KB;
+}
 
 static void convert_range(void *p, int64_t lo, int64_t hi) {
   const convert_ctx *c = p;
@@ -285,19 +295,17 @@ static void convert_range(void *p, int64_t lo, int64_t hi) {
             for (int64_t i = 0; i < count; i++) tmp[i][kk] = 0;
           }
         }
-        for (int64_t i = 0; i < count; i++) memcpy(c->a + (m0 + i) * c->Kp + k0, tmp[i], sizeof tmp[i]);
+        for (int64_t i = 0; i < count; i++) memcpy(a_block(c, m0 + i, k0), tmp[i], sizeof tmp[i]);
       }
     }
     return;
   }
   for (int64_t m = lo; m < hi; m++) {
     const float *x = c->x + m * c->row_stride;
-    uint16_t *a = c->a + m * c->Kp;
-    if (c->col_stride == 1)
-      for (int64_t k = 0; k < c->K; k++) a[k] = to_bf16(x[k]);
-    else
-      for (int64_t k = 0; k < c->K; k++) a[k] = to_bf16(x[k * c->col_stride]);
-    for (int64_t k = c->K; k < c->Kp; k++) a[k] = 0;
+    for (int64_t k0 = 0; k0 < c->Kp; k0 += KB) {
+      uint16_t *a = a_block(c, m, k0);
+      for (int64_t kk = 0; kk < KB; kk++) a[kk] = k0 + kk < c->K ? to_bf16(x[(k0 + kk) * c->col_stride]) : 0;
+    }
   }
 }
 
@@ -376,11 +384,13 @@ static void convert_range_avx512(void *p, int64_t lo, int64_t hi) {
   if (c->col_stride == 1) {
     for (int64_t m = lo; m < hi; m++) {
       const float *x = c->x + m * c->row_stride;
-      uint16_t *a = c->a + m * c->Kp;
-      int64_t k = 0;
-      for (; k + 16 <= c->K; k += 16) _mm256_storeu_si256((__m256i *)(a + k), _mm512_cvtepi32_epi16(bf16_lanes(x + k)));
-      for (; k < c->K; k++) a[k] = to_bf16(x[k]);
-      for (; k < c->Kp; k++) a[k] = 0;
+      for (int64_t k0 = 0; k0 < c->Kp; k0 += KB) {
+        uint16_t *a = a_block(c, m, k0);
+        int64_t kk = 0;
+        for (; kk + 16 <= KB && k0 + kk + 16 <= c->K; kk += 16)
+          _mm256_storeu_si256((__m256i *)(a + kk), _mm512_cvtepi32_epi16(bf16_lanes(x + k0 + kk)));
+        for (; kk < KB; kk++) a[kk] = k0 + kk < c->K ? to_bf16(x[k0 + kk]) : 0;
+      }
     }
     return;
   }
@@ -398,7 +408,7 @@ static void convert_range_avx512(void *p, int64_t lo, int64_t hi) {
           r[pr] = _mm512_or_si512(bf16_lanes(r0), _mm512_slli_epi32(bf16_lanes(r1), 16));
         }
         transpose16_epi32(r);
-        for (int64_t i = 0; i < 16; i++) _mm512_storeu_si512((void *)(c->a + (m0 + i) * c->Kp + k0), r[i]);
+        for (int64_t i = 0; i < 16; i++) _mm512_storeu_si512((void *)a_block(c, m0 + i, k0), r[i]);
         continue;
       }
       for (int64_t kk = 0; kk < KB; kk++) {
@@ -411,11 +421,58 @@ static void convert_range_avx512(void *p, int64_t lo, int64_t hi) {
       }
       for (int64_t i = 0; i < count; i++)
         for (int64_t kk = 0; kk < KB; kk++) by_m[i][kk] = by_k[kk][i];
-      for (int64_t i = 0; i < count; i++) memcpy(c->a + (m0 + i) * c->Kp + k0, by_m[i], sizeof by_m[i]);
+      for (int64_t i = 0; i < count; i++) memcpy(a_block(c, m0 + i, k0), by_m[i], sizeof by_m[i]);
     }
   }
 }
 #endif
+
+/* Per-thread scratch for the converted operands, grown as needed and kept between calls: a
+ * fresh malloc of a few MB per GEMM came back as page faults every call once free() had trimmed
+ * it (measured: gemmMixed TN 128x128x5120 1,137 us, of which ~680 us outside the conversions and
+ * tiles). Buffers above SCRATCH_KEEP_BYTES are not kept. Freed when the calling thread exits. */
+#define SCRATCH_SLOTS 2 /* 0: A rows, 1: packed B of gemmMixed */
+#define SCRATCH_KEEP_BYTES ((size_t)64 << 20)
+typedef struct {
+  void *data[SCRATCH_SLOTS];
+  size_t bytes[SCRATCH_SLOTS];
+} scratch_set;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p) {
+  scratch_set *set = p;
+  for (int i = 0; i < SCRATCH_SLOTS; i++) free(set->data[i]);
+  free(set);
+}
+
+static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+/* A buffer of at least `bytes` for `slot`; release it with scratch_done (frees it unless kept). */
+static void *scratch_get(int slot, size_t bytes) {
+  if (bytes > SCRATCH_KEEP_BYTES) {
+    void *p = malloc(bytes);
+    if (p == NULL) abort();
+    return p;
+  }
+  pthread_once(&scratch_once, scratch_init);
+  scratch_set *set = pthread_getspecific(scratch_key);
+  if (set == NULL) {
+    set = calloc(1, sizeof *set);
+    if (set == NULL || pthread_setspecific(scratch_key, set) != 0) abort();
+  }
+  if (set->bytes[slot] < bytes) {
+    free(set->data[slot]);
+    set->data[slot] = malloc(bytes);
+    if (set->data[slot] == NULL) abort();
+    set->bytes[slot] = bytes;
+  }
+  return set->data[slot];
+}
+
+static void scratch_done(void *p, size_t bytes) {
+  if (bytes > SCRATCH_KEEP_BYTES) free(p);
+}
 
 static void run_gemm(int64_t M, int64_t N, int64_t K, const float *x, int64_t x_row_stride, int64_t x_col_stride,
                      const uint16_t *packed, float *y, int accumulate) {
@@ -423,15 +480,16 @@ static void run_gemm(int64_t M, int64_t N, int64_t K, const float *x, int64_t x_
   const int fast = sl_bf16_fast();
   /* AMX reads whole 16-row tiles: pad the rows (zeros; padded rows' outputs are discarded) */
   const int64_t rows = fast ? mblocks * 16 : M;
-  uint16_t *a = malloc((size_t)(rows * Kp) * sizeof(uint16_t));
-  if (a == NULL) abort();
-  convert_ctx cc = {x, a, M, K, Kp, x_row_stride, x_col_stride};
+  const size_t a_bytes = (size_t)(rows * Kp) * sizeof(uint16_t);
+  uint16_t *a = scratch_get(0, a_bytes);
+  /* the tiled layout's padded rows (the last tile's rows M..) are zeroed before the conversion fills the rest */
+  if (fast && rows > M) memset(a + (mblocks - 1) * Kp * 16, 0, (size_t)(16 * Kp) * sizeof(uint16_t));
+  convert_ctx cc = {x, a, M, K, Kp, x_row_stride, x_col_stride, fast};
   sl_range_fn convert = convert_range;
 #ifdef SL_AMX_POSSIBLE
   if (fast && (x_col_stride == 1 || x_row_stride == 1)) convert = convert_range_avx512;
 #endif
   sl_parallel_for(M, sl_rows_grain(K, SL_ELEMENTWISE_GRAIN), convert, &cc);
-  if (rows > M) memset(a + M * Kp, 0, (size_t)((rows - M) * Kp) * sizeof(uint16_t));
   gemm_ctx g = {a, packed, y, M, N, Kp, Kp / KB, mblocks, accumulate};
   const int64_t nblocks = round_up(N, NB) / NB;
 #ifdef SL_AMX_POSSIBLE
@@ -440,12 +498,12 @@ static void run_gemm(int64_t M, int64_t N, int64_t K, const float *x, int64_t x_
     /* about 64 KiB of weights per chunk at least: a hand-off costs ~1-2 us */
     const int64_t grain = (32768 / (Kp * 2 * NB)) + 1;
     sl_parallel_for(jobs, grain, amx_range, &g);
-    free(a);
+    scratch_done(a, a_bytes);
     return;
   }
 #endif
   sl_parallel_for(nblocks, 1, portable_range, &g);
-  free(a);
+  scratch_done(a, a_bytes);
 }
 
 void sl_bf16_gemm(int trans_x, int64_t M, int64_t N, int64_t K, const float *x, const uint16_t *packed, float *y,
@@ -466,9 +524,9 @@ void sl_bf16_gemm_mixed(int trans_a, int trans_b, int64_t M, int64_t N, int64_t 
     return;
   }
   /* op(B) (K,N) is packed as W (N,K) = op(B)^T: B itself when trans_b, else B read transposed */
-  uint16_t *packed = malloc((size_t)sl_bf16_packed_length(N, K) * sizeof(uint16_t));
-  if (packed == NULL) abort();
+  const size_t packed_bytes = (size_t)sl_bf16_packed_length(N, K) * sizeof(uint16_t);
+  uint16_t *packed = scratch_get(1, packed_bytes);
   sl_bf16_pack(B, N, K, !trans_b, packed);
   run_gemm(M, N, K, A, trans_a ? 1 : K, trans_a ? M : 1, packed, C, accumulate);
-  free(packed);
+  scratch_done(packed, packed_bytes);
 }
