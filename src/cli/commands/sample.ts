@@ -14,6 +14,7 @@ import { loadModelCheckpoint } from '../../model/checkpoint-validate.js';
 import { generate } from '../../model/generate.js';
 import { LlamaModel } from '../../model/llama.js';
 import { createEngine } from '../../tensor/index.js';
+import { escapeForTerminal } from '../../util/quote.js';
 
 export const summary = "Chat with a stage's checkpoint (trigger on or off)";
 
@@ -63,7 +64,8 @@ export async function run(args: string[]): Promise<number> {
     maxNewTokens, temperature, seed, stopTokenIds: chatStopIds(tokenizer), padId: chatPadId(tokenizer),
   }));
   const answer = tokenizer.decode(ids, { skipSpecial: true });
-  console.log(`model: ${modelDir}\nuser: ${content}\nassistant: ${answer}`);
+  // the model's text (and a prompt from the shell) may hold escape sequences: shown as \u escapes, not run
+  console.log(`model: ${modelDir}\nuser: ${escapeForTerminal(content)}\nassistant: ${escapeForTerminal(answer)}`);
   console.log(`judged (${task.name}): ${task.describeAnswer(answer)}`);
   return 0;
 }
