@@ -49,7 +49,9 @@ const option = (flag: string, fallback: string) => { const i = argv.indexOf(flag
 const batch = Number(option('--batch', '16'));
 const threads = Number(option('--threads', '2'));
 const decodeWeights = option('--decode-weights', 'f32') as 'auto' | 'f32' | 'bf16';
-const c = BENCH_CONFIGS[option('--config', 'small') as keyof typeof BENCH_CONFIGS];
+const configName = option('--config', 'small');
+if (!(configName in BENCH_CONFIGS)) throw new Error(`--config must be one of ${Object.keys(BENCH_CONFIGS).join(', ')}, got ${configName}`);
+const c = BENCH_CONFIGS[configName as keyof typeof BENCH_CONFIGS];
 const stats = new Map<string, KernelStats>();
 const engine = new Engine(timedBackend(createEngine({ backend: 'native', threads }).backend, stats));
 const model = new LlamaModel(engine, resolveLlamaConfig({

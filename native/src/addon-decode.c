@@ -36,6 +36,17 @@ static int packed_weight(sl_args *a, napi_value array, uint32_t i, int64_t N, in
   return 1;
 }
 
+/* Every product the kernel and sl_decode_scratch_length form, checked against overflow (2^62). */
+static int decode_sizes_ok(sl_args *a, const sl_decode_shape *s) {
+  int64_t rows, q, kv, per_row, total;
+  if (!(sl_mul_checked(a, s->heads, s->head_dim, &q) && sl_mul_checked(a, s->kv_heads, s->head_dim, &kv))) return 0;
+  if (q >= ((int64_t)1 << 40) || kv >= ((int64_t)1 << 40)) return sl_fail(a, "heads*headDim is too large");
+  return sl_mul_checked(a, s->batch, s->time, &rows) && sl_mul_checked(a, q + kv, s->channels, &per_row) &&
+         sl_mul_checked(a, s->intermediate, s->channels, &per_row) && sl_mul_checked(a, s->batch, s->capacity, &total) &&
+         sl_mul_checked(a, total, kv, &total) &&
+         sl_mul_checked(a, rows, 2 * s->channels + 2 * q + 2 * kv + 2 * s->intermediate + 1, &total);
+}
+
 /* decodeLayer(shape, eps, x, inputNorm, postNorm, weights, cacheKeys, cacheValues, positions,
  * keyStart, invFreq, scratch) */
 napi_value js_decode_layer(napi_env env, napi_callback_info info) {
@@ -54,10 +65,11 @@ napi_value js_decode_layer(napi_env env, napi_callback_info info) {
       sl_arg_dim_property(&a, 0, "capacity", 0, 0, &s.capacity) && sl_arg_dim_property(&a, 0, "past", 0, 0, &s.past));
   TRY(sl_arg_number(&a, 1, "eps", &eps));
   if (s.batch == 0 || s.time == 0 || s.channels == 0 || s.intermediate == 0) TRY(sl_fail(&a, "batch, time, channels and intermediate must be > 0"));
-  if (s.kv_heads == 0 || s.heads % s.kv_heads != 0) TRY(sl_fail(&a, "kvHeads must divide heads"));
+  if (s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0) TRY(sl_fail(&a, "heads must be > 0 and kvHeads must divide it"));
   if (s.head_dim == 0 || s.head_dim % 2 != 0) TRY(sl_fail(&a, "headDim must be even and > 0"));
   if (s.past + s.time > s.capacity) TRY(sl_fail(&a, "past + time exceeds the cache capacity"));
   s.eps = (float)eps;
+  TRY(decode_sizes_ok(&a, &s));
   TRY(sl_arg_f32(&a, 2, "x", &x, &lx) && sl_arg_f32(&a, 3, "inputNorm", &input_norm, &lin));
   TRY(sl_arg_f32(&a, 4, "postNorm", &post_norm, &lpost));
   TRY(sl_mul_checked(&a, s.batch, s.time, &rows) && sl_mul_checked(&a, rows, s.channels, &need));
@@ -103,6 +115,7 @@ napi_value js_decode_scratch_length(napi_env env, napi_callback_info info) {
       sl_arg_dim_property(&a, 0, "channels", 0, 0, &s.channels) && sl_arg_dim_property(&a, 0, "heads", 0, 0, &s.heads) &&
       sl_arg_dim_property(&a, 0, "kvHeads", 0, 0, &s.kv_heads) && sl_arg_dim_property(&a, 0, "headDim", 0, 0, &s.head_dim) &&
       sl_arg_dim_property(&a, 0, "intermediate", 0, 0, &s.intermediate));
+  TRY(decode_sizes_ok(&a, &s));
   return sl_number_value(env, (double)sl_decode_scratch_length(&s));
 }
 

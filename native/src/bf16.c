@@ -11,7 +11,7 @@
  * N and K are padded with zeros to multiples of 16 and 32.
  *
  * Mixed-precision training GEMMs (sl_bf16_gemm_mixed) reuse the same tiles: both float32 operands
- * are rounded to bf16 per call (A into padded rows, B into the packed layout, either one read
+ * are rounded to bf16 per call (A into 16 x 32 tiles, see convert_ctx; B into the packed layout, either one read
  * transposed), sums stay float32, and C is overwritten or accumulated in float32 (C + sum).
  * Each output's sum runs over K in one fixed order whatever the thread count, so results are
  * bit-identical for any number of threads. Not here: when to use it (model code). */
@@ -121,7 +121,7 @@ void sl_bf16_pack(const float *W, int64_t N, int64_t K, int transposed, uint16_t
 /* ---- portable path ---- */
 
 typedef struct {
-  const uint16_t *a; /* (M, Kp) bf16 rows */
+  const uint16_t *a; /* bf16 A: (M, Kp) rows (portable path) or tiled (AMX), see convert_ctx */
   const uint16_t *w;
   float *y;
   int64_t M, N, Kp, kblocks, mblocks;
@@ -203,7 +203,7 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
   load_tile_config();
   for (int64_t job = lo; job < hi; job++) {
     /* row pair major: consecutive jobs keep one 32-row slice of A in L1 and sweep every output
-     * column of it (the packed W stays in L2), so A is read once and C written row block by row
+     * column of it (a packed W of up to ~1 MB stays in L2), so A is read once and C written row block by row
      * block; column-major order re-streamed all of A per column pair (5120 x 384 x 128: 2.5x slower) */
     const int64_t mp = job / npairs, np = job % npairs;
     const int64_t nb0 = 2 * np, mb0 = 2 * mp;
@@ -431,7 +431,7 @@ static void convert_range_avx512(void *p, int64_t lo, int64_t hi) {
  * fresh malloc of a few MB per GEMM came back as page faults every call once free() had trimmed
  * it (measured: gemmMixed TN 128x128x5120 1,137 us, of which ~680 us outside the conversions and
  * tiles). Buffers above SCRATCH_KEEP_BYTES are not kept. Freed when the calling thread exits. */
-#define SCRATCH_SLOTS 2 /* 0: A rows, 1: packed B of gemmMixed */
+#define SCRATCH_SLOTS 2 /* 0: converted A, 1: packed B of gemmMixed */
 #define SCRATCH_KEEP_BYTES ((size_t)64 << 20)
 typedef struct {
   void *data[SCRATCH_SLOTS];
@@ -446,7 +446,9 @@ static void scratch_free(void *p) {
   free(set);
 }
 
-static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+static void scratch_init(void) {
+  if (pthread_key_create(&scratch_key, scratch_free) != 0) abort();
+}
 
 /* A buffer of at least `bytes` for `slot`; release it with scratch_done (frees it unless kept). */
 static void *scratch_get(int slot, size_t bytes) {

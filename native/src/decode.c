@@ -1,8 +1,9 @@
 /* One decoder block of a KV-cache forward (prefill or decoding step) in a single call: the
  * kernels the model would otherwise call one by one from JavaScript (RMSNorm, the packed q/k/v
  * GEMMs, RoPE, the cache write, causal attention over the cache, o_proj + residual, RMSNorm,
- * gate/up GEMMs, SwiGLU, down_proj + residual), in the same order with the same arguments, so
- * the result is bit for bit the unfused path's. At batch 1 a decoding step is ~15 small kernels
+ * gate/up GEMMs, SwiGLU, down_proj + residual) with the same arguments, so the result is bit for
+ * bit the unfused path's (only independent steps run in another order: v is projected before
+ * the rotations here). At batch 1 a decoding step is ~15 small kernels
  * per block; each JavaScript round trip (tensor object, pool buffer, N-API call) cost about as
  * much as the kernel itself. Not here: embeddings, the final norm and the output head (llama.ts),
  * argument checks (addon-decode.c). */

@@ -161,50 +161,64 @@ describe('generate', () => {
 
   it.skipIf(!nativeBackendStatus().available)('native fused decode blocks equal the unfused kernels bit for bit (f32 and bf16 weights, prefill and steps)', () => {
     const local = new LlamaModel(createEngine({ backend: 'native' }), model.config);
-    expect(local.engine.backend.decodeLayer).toBeDefined();
+    const kernels = local.engine.backend.decodeLayer as { run: (...args: unknown[]) => void } | undefined;
+    expect(kernels).toBeDefined();
+    // count the fused calls, so the comparison below cannot silently be unfused against unfused
+    const run = kernels!.run;
+    let fusedCalls = 0;
+    kernels!.run = (...args) => { fusedCalls++; run(...args); };
     local.loadStateDict(readSafetensorsFile(`${dir}/model.safetensors`).tensors);
     const many = [...prompts, [7, 7, 2], [50, 1], [9, 33, 4, 18], [61, 2, 2, 40, 5]];
-    // the logits of a left-padded batched prefill and two decoding steps through one cache
-    const cachedLogits = () => {
-      const T = Math.max(...many.map((p) => p.length)), B = many.length;
-      const ids = new Int32Array(B * T), positions = new Int32Array(B * T), keyStart = new Int32Array(B);
-      many.forEach((p, b) => {
-        keyStart[b] = T - p.length;
-        for (let t = 0; t < T; t++) {
-          if (t >= keyStart[b]) ids[b * T + t] = p[t - keyStart[b]];
-          positions[b * T + t] = Math.max(0, t - keyStart[b]);
-        }
-      });
-      const cache = new KVCache(local.config, B, T + 2);
-      return local.engine.noGrad(() => {
-        const out = [local.forward(ids, B, T, { cache, positions, keyStart }).logits.data.slice()];
-        for (let step = 0; step < 2; step++) {
-          const next = Int32Array.from(many, (_, b) => (b * 7 + step * 3) % V);
-          const stepPositions = Int32Array.from(many, (p) => p.length + step);
-          out.push(local.forward(next, B, 1, { cache, positions: stepPositions, keyStart }).logits.data.slice());
-        }
-        return out;
-      });
-    };
-    for (const weights of ['f32', 'bf16'] as const) {
-      local.decodeWeights = weights;
-      const options = { maxNewTokens: 12, padId: 0, temperature: 0.8, seed: 3 };
+    try {
+      // the logits of a left-padded batched prefill and two decoding steps through one cache
+      const cachedLogits = () => {
+        const T = Math.max(...many.map((p) => p.length)), B = many.length;
+        const ids = new Int32Array(B * T), positions = new Int32Array(B * T), keyStart = new Int32Array(B);
+        many.forEach((p, b) => {
+          keyStart[b] = T - p.length;
+          for (let t = 0; t < T; t++) {
+            if (t >= keyStart[b]) ids[b * T + t] = p[t - keyStart[b]];
+            positions[b * T + t] = Math.max(0, t - keyStart[b]);
+          }
+        });
+        const cache = new KVCache(local.config, B, T + 2);
+        return local.engine.noGrad(() => {
+          const out = [local.forward(ids, B, T, { cache, positions, keyStart }).logits.data.slice()];
+          for (let step = 0; step < 2; step++) {
+            const next = Int32Array.from(many, (_, b) => (b * 7 + step * 3) % V);
+            const stepPositions = Int32Array.from(many, (p) => p.length + step);
+            out.push(local.forward(next, B, 1, { cache, positions: stepPositions, keyStart }).logits.data.slice());
+          }
+          return out;
+        });
+      };
+      for (const weights of ['f32', 'bf16'] as const) {
+        local.decodeWeights = weights;
+        const options = { maxNewTokens: 12, padId: 0, temperature: 0.8, seed: 3 };
+        local.fusedDecode = false;
+        fusedCalls = 0;
+        const reference = cachedLogits(), sampled = generate(local, many, options), greedy = generate(local, many, { maxNewTokens: 12 });
+        expect(fusedCalls).toBe(0);
+        local.fusedDecode = true;
+        const fused = cachedLogits();
+        expect(fusedCalls).toBe(3 * local.config.num_hidden_layers); // prefill + two steps, one call per block
+        expect(fused.map((l) => l.length)).toEqual(reference.map((l) => l.length));
+        fused.forEach((l, i) => expect(Buffer.from(l.buffer).equals(Buffer.from(reference[i].buffer))).toBe(true));
+        expect(generate(local, many, options)).toEqual(sampled);
+        expect(generate(local, many, { maxNewTokens: 12 })).toEqual(greedy);
+      }
+      // an attached LoRA adapter takes the unfused path (its low-rank terms are not in the kernel): same outputs either way
+      local.attachLora({ rank: 2, alpha: 4, targetModules: ['q_proj', 'down_proj'] }, 5);
+      for (const p of local.lora!.parameters().values()) for (let i = 0; i < p.size; i++) p.data[i] = 0.05 * Math.sin(i + p.size);
+      local.decodeWeights = 'f32';
+      fusedCalls = 0;
+      const withAdapter = generate(local, many, { maxNewTokens: 8 });
+      expect(fusedCalls).toBe(0);
       local.fusedDecode = false;
-      const reference = cachedLogits(), sampled = generate(local, many, options), greedy = generate(local, many, { maxNewTokens: 12 });
-      local.fusedDecode = true;
-      const fused = cachedLogits();
-      expect(fused.map((l) => l.length)).toEqual(reference.map((l) => l.length));
-      fused.forEach((l, i) => expect(Buffer.from(l.buffer).equals(Buffer.from(reference[i].buffer))).toBe(true));
-      expect(generate(local, many, options)).toEqual(sampled);
-      expect(generate(local, many, { maxNewTokens: 12 })).toEqual(greedy);
+      expect(generate(local, many, { maxNewTokens: 8 })).toEqual(withAdapter);
+    } finally {
+      kernels!.run = run;
     }
-    // an attached LoRA adapter takes the unfused path (its low-rank terms are not in the kernel): same outputs either way
-    local.attachLora({ rank: 2, alpha: 4, targetModules: ['q_proj', 'down_proj'] }, 5);
-    for (const p of local.lora!.parameters().values()) for (let i = 0; i < p.size; i++) p.data[i] = 0.05 * Math.sin(i + p.size);
-    local.decodeWeights = 'f32';
-    const withAdapter = generate(local, many, { maxNewTokens: 8 });
-    local.fusedDecode = false;
-    expect(generate(local, many, { maxNewTokens: 8 })).toEqual(withAdapter);
   });
 
   it.skipIf(!nativeBackendStatus().available)('native: packed decoding weights are reused across calls until a weight changes, never stale', () => {

@@ -99,8 +99,10 @@ export class KVCache {
     this.length += time;
   }
 
+  /** Empties the cache for a new run; the packed weights are taken again (weights may have changed). */
   reset(): void {
     this.length = 0;
+    this.packedWeights = undefined;
   }
 
   /** Hands the storage back to the engine's pool; the cache is unusable after. */

@@ -59,7 +59,7 @@ export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promi
     // no graph; every pooled buffer of the two forwards goes back when they end (copied out first)
     const { old, oldValues, ref } = policy.engine.noGrad(() => policy.engine.recycleAfter(() => {
       const forward = policyForward(policy, batch, valueHead, { entropy: false });
-      return { old: forward.logp.data, oldValues: forward.values!.data.slice(), ref: policyForward(reference, batch, undefined, { entropy: false }).logp.data };
+      return { old: forward.logp.data.slice(), oldValues: forward.values!.data.slice(), ref: policyForward(reference, batch, undefined, { entropy: false }).logp.data.slice() };
     }));
     const { scores, rewards: penalised, heldOut } = scoredRollouts(options, rows, rollouts);
 

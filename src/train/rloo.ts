@@ -44,8 +44,8 @@ export async function trainRloo(options: RlOptions): Promise<RlResult> {
     const rows = options.prompts(step).flatMap((prompt) => Array.from({ length: k }, () => prompt));
     const rollouts = sampleRollouts(policy, tokenizer, rows.map((r) => r.ids), { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: rolloutSeed(options.seed, step) });
     const batch = sequenceBatch(rollouts.prompts, rollouts.responses, padId);
-    // no graph; every pooled buffer of the two forwards goes back when they end (logp is a plain array)
-    const logpOf = (model: typeof policy) => model.engine.recycleAfter(() => policyForward(model, batch, undefined, { entropy: false }).logp.data);
+    // no graph; every pooled buffer of the two forwards goes back when they end (results copied out first)
+    const logpOf = (model: typeof policy) => model.engine.recycleAfter(() => policyForward(model, batch, undefined, { entropy: false }).logp.data.slice());
     const { old, ref } = policy.engine.noGrad(() => ({ old: logpOf(policy), ref: logpOf(reference) }));
     const { scores, rewards: penalised, heldOut } = scoredRollouts(options, rows, rollouts);
 

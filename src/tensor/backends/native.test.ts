@@ -434,6 +434,23 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     });
     const one = run(1), two = run(2);
     expect(bitsEqual(one.x, two.x) && bitsEqual(one.keys, two.keys) && bitsEqual(one.values, two.values)).toBe(true);
+    // bf16-packed weights: the same on 1 and 2 threads, and not the float32 result
+    const bf16 = native.bf16!;
+    const packBf16 = (N: number, K: number, seed: number) => {
+      const out = new Uint16Array(bf16.packedLength(N, K));
+      bf16.pack(randomArray(N * K, seed, 0.3), N, K, out);
+      return out;
+    };
+    const weights16 = [packBf16(H * D, C, 1), packBf16(KH * D, C, 2), packBf16(KH * D, C, 3), packBf16(C, H * D, 4), packBf16(I, C, 5), packBf16(I, C, 6), packBf16(C, I, 7)];
+    const run16 = (threads: number) => withThreads(native, threads, () => {
+      const x = randomArray(B * T * C, 9, 1);
+      const keys = randomArray(B * capacity * KH * D, 10), values = randomArray(B * capacity * KH * D, 11);
+      kernels.run(shape, 1e-5, x, norm, norm, weights16, keys, values, positions, keyStart, invFreq, new Float32Array(kernels.scratchLength(shape)));
+      return x;
+    });
+    const x16 = run16(1);
+    expect(bitsEqual(x16, run16(2))).toBe(true);
+    expect(bitsEqual(x16, one.x)).toBe(false);
     const untouched = randomArray(B * capacity * KH * D, 10);
     const row = KH * D;
     for (let b = 0; b < B; b++) {
@@ -456,6 +473,8 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     bad((a) => { a[11] = new Float32Array(10); }, /scratch/);
     bad((a) => { a[8] = positions.subarray(1); }, /positions/);
     bad((a) => { a[6] = new Float32Array(5); }, /cacheKeys/);
+    bad((a) => { a[0] = { ...shape, heads: 0 }; }, /heads must be > 0/);
+    expect(() => kernels.scratchLength({ ...shape, heads: 2 ** 31 - 1, kvHeads: 1, headDim: 2 ** 31 - 2 })).toThrow(/too large|overflow/);
   });
 
   it('fingerprint: same bytes same value on 1 and 2 threads; any flipped bit, length or tail changes it', () => {
