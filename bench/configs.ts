@@ -39,10 +39,14 @@ export interface BenchArgs {
   trainPrecision: 'auto' | 'f32' | 'bf16';
   /** internal: run one measurement ("train:tiny", "generate:small:16") in this process */
   one?: string;
+  /** directory of the PyTorch peers to run right before our lines, with the ratios (--peers [DIR]); null = none */
+  peers: string | null;
+  /** the Python with PyTorch that runs the peers (--python PATH) */
+  python: string;
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { backend: 'native', configs: ['tiny', 'small', 'demo'], threads: availableParallelism() >= 2 ? [1, 2] : [1], noGenerate: false, noTrain: false, decodeWeights: 'auto', trainPrecision: 'auto' };
+  const args: BenchArgs = { backend: 'native', configs: ['tiny', 'small', 'demo'], threads: availableParallelism() >= 2 ? [1, 2] : [1], noGenerate: false, noTrain: false, decodeWeights: 'auto', trainPrecision: 'auto', peers: null, python: '/usr/bin/python3' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -52,11 +56,17 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     else if (flag === '--one' && value !== undefined) args.one = value;
     else if (flag === '--decode-weights' && (value === 'auto' || value === 'f32' || value === 'bf16')) args.decodeWeights = value;
     else if (flag === '--train-precision' && (value === 'auto' || value === 'f32' || value === 'bf16')) args.trainPrecision = value;
+    else if (flag === '--peers') {
+      // optional directory; the shared peers beside the checkout by default
+      const dir = value !== undefined && !value.startsWith('--') ? value : '../shared/peers';
+      args.peers = dir;
+      if (dir !== value) continue;
+    } else if (flag === '--python' && value !== undefined) args.python = value;
     else if (flag === '--no-generate' || flag === '--no-train') {
       if (flag === '--no-generate') args.noGenerate = true;
       else args.noTrain = true;
       continue;
-    } else throw new Error(`unknown or invalid option ${flag} ${value ?? ''}\nusage: --backend js|native --config tiny|small|demo --threads N [--decode-weights auto|f32|bf16] [--train-precision auto|f32|bf16] [--no-generate] [--no-train]`);
+    } else throw new Error(`unknown or invalid option ${flag} ${value ?? ''}\nusage: --backend js|native --config tiny|small|demo --threads N [--decode-weights auto|f32|bf16] [--train-precision auto|f32|bf16] [--no-generate] [--no-train] [--peers [DIR]] [--python PATH]`);
     i++;
   }
   return args;

@@ -6,9 +6,16 @@
 // its eval batch of 100. Each measurement runs in its own process, so peakRssMB is that line's own
 // peak. One JSON line per measurement; numbers, not pass/fail (see docs/benchmarks.md).
 //
-// Usage: npm run bench -- [--backend native|js] [--config tiny|small|demo] [--threads N] [--decode-weights auto|f32|bf16] [--no-generate] [--no-train]
+// Usage: npm run bench -- [--backend native|js] [--config tiny|small|demo] [--threads N] [--decode-weights auto|f32|bf16]
+//          [--train-precision auto|f32|bf16] [--no-generate] [--no-train] [--peers [DIR]] [--python PATH]
 // Without --threads, each line is the faster of 1 and 2 threads (the peers report their best too).
+// --peers runs the matching PyTorch peer (DIR, default ../shared/peers: torch_bench.py,
+// torch_generate.py; through --python, default /usr/bin/python3) right before our line(s), and
+// where our GEMMs are bf16 (AMX) also the bf16 peers of bench/peers/ (autocast training, bf16
+// weights for generation), then prints one {"compare": ...} line with the ratios; a peer that
+// cannot run (no python3-torch) is reported and skipped.
 import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LlamaModel, resolveLlamaConfig, resolvePrecision } from '../src/model/llama.js';
 import { generate } from '../src/model/generate.js';
@@ -99,6 +106,24 @@ function benchGeneration(engine: Engine, name: BenchConfigName, batch: number, d
   };
 }
 
+/** The last JSON line of each peer run, by batch for generation ("train" for training); null when it could not run. */
+function runPeer(python: string, script: string, arg: string | null, env: Record<string, string>): Map<string, number> | null {
+  const child = spawnSync(python, arg === null ? [script] : [script, arg], { encoding: 'utf8', env: { ...process.env, ...env } });
+  if (child.status !== 0) {
+    const reason = child.error?.message ?? (child.stderr || '').trim().split('\n').at(-1) ?? `exit ${child.status}`;
+    console.log(JSON.stringify({ peer: script, env, error: reason, hint: 'the peers need PyTorch: apt-get install -y python3-torch libopenblas0-pthread' }));
+    return null;
+  }
+  const out = new Map<string, number>();
+  for (const line of child.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const row = JSON.parse(line) as { batch?: number; tokensPerSecond: number; engine?: string };
+    console.log(JSON.stringify({ peer: row.engine ?? script, ...row }));
+    out.set(row.batch === undefined ? 'train' : String(row.batch), row.tokensPerSecond);
+  }
+  return out;
+}
+
 const args = parseBenchArgs(process.argv.slice(2));
 if (args.one !== undefined) {
   // child: one measurement at one thread setting
@@ -119,9 +144,41 @@ if (args.one !== undefined) {
       if (best === null || result.tokensPerSecond > best.tokensPerSecond) best = result;
     }
     console.log(JSON.stringify(best));
+    return best as Result;
   };
-  if (!args.noTrain) for (const name of args.configs) measure(`train:${name}`);
-  if (!args.noGenerate) {
-    for (const [name, batch] of GENERATION) if (args.configs.includes(name)) measure(`generate:${name}:${batch}`);
+  const peers = args.peers;
+  const ownPeers = join(dirname(script), 'peers');
+  // whether our GEMMs run bf16 here (then PyTorch's own bf16 path is the peer that matters too)
+  const bf16Here = (choice: 'auto' | 'f32' | 'bf16') => args.backend === 'native' && (choice === 'bf16' || (choice === 'auto' && nativeAmx()));
+  const ratio = (ours: number, peer: number | undefined) => (peer === undefined ? null : Number((ours / peer).toFixed(2)));
+  const compare = (spec: string, ours: Result, f32: number | undefined, bf16: number | undefined) => {
+    if (!peers) return;
+    console.log(JSON.stringify({ compare: spec, ours: ours.tokensPerSecond, torchF32: f32 ?? null, torchBf16: bf16 ?? null,
+      vsTorchF32: ratio(ours.tokensPerSecond, f32), vsTorchBf16: ratio(ours.tokensPerSecond, bf16),
+      vsBestTorch: ratio(ours.tokensPerSecond, Math.max(f32 ?? 0, bf16 ?? 0) || undefined) }));
+  };
+  if (!args.noTrain) {
+    for (const name of args.configs) {
+      const f32 = peers ? runPeer(args.python, join(peers, 'torch_bench.py'), name, {})?.get('train') : undefined;
+      const bf16 = peers && bf16Here(args.trainPrecision) ? runPeer(args.python, join(ownPeers, 'torch_bench_autocast.py'), name, { PEER_AUTOCAST: 'bf16' })?.get('train') : undefined;
+      compare(`train:${name}`, measure(`train:${name}`), f32, bf16);
+    }
   }
+  if (!args.noGenerate) {
+    let f32: Map<string, number> | null | undefined, bf16: Map<string, number> | null | undefined;
+    if (peers && args.configs.includes('small')) {
+      f32 = runPeer(args.python, join(peers, 'torch_generate.py'), null, {});
+      if (bf16Here(args.decodeWeights)) bf16 = runPeer(args.python, join(ownPeers, 'torch_generate_dtype.py'), null, { PEER_DTYPE: 'bfloat16' });
+    }
+    for (const [name, batch] of GENERATION) {
+      if (!args.configs.includes(name)) continue;
+      const ours = measure(`generate:${name}:${batch}`);
+      if (name === 'small') compare(`generate:${name}:${batch}`, ours, f32?.get(String(batch)), bf16?.get(String(batch)));
+    }
+  }
+}
+
+/** Whether this machine's native addon runs bf16 GEMMs on AMX (what 'auto' picks). */
+function nativeAmx(): boolean {
+  return createEngine({ backend: 'native' }).backend.bf16?.fast === true;
 }
