@@ -46,13 +46,14 @@ function progressOf(spec: StageSpec, ctx: StageContext): StageProgress {
 
 /**
  * What computed a stage, recorded on its start event: results can differ by machine, since
- * generation runs bf16 weights where the CPU has AMX (LlamaModel.decodeWeights 'auto') and SFT-style
- * training runs bf16 GEMMs there under trainPrecision 'auto'.
+ * generation runs bf16 weights where the CPU has AMX (LlamaModel.decodeWeights 'auto') and training
+ * (SFT, RL and preference-model updates) runs bf16 GEMMs there under trainPrecision 'auto'.
  */
 function engineSummary(engine: Engine, trainPrecision: 'auto' | 'f32' | 'bf16'): string {
   const amx = engine.backend.bf16?.fast === true;
-  // trainPrecision covers SFT-style steps (LlamaModel.loss); RL and preference-model updates stay float32
-  const training = resolvePrecision(trainPrecision, engine) === 'bf16' ? `bf16 SFT GEMMs${amx ? ' (AMX)' : ''}` : 'float32 SFT GEMMs';
+  // trainPrecision covers every training step (SFT loss, RL and preference-model updates); until
+  // 2026-12-03 it covered SFT only ("bf16 SFT GEMMs"), so resuming such a run prints the engine notice
+  const training = resolvePrecision(trainPrecision, engine) === 'bf16' ? `bf16 training GEMMs${amx ? ' (AMX)' : ''}` : 'float32 training GEMMs';
   return `${engine.backend.name}, ${amx ? 'bf16 decoding weights (AMX)' : 'float32 decoding weights'}, ${training}`;
 }
 

@@ -214,8 +214,9 @@ export class LlamaModel {
    */
   decodeWeights: 'auto' | 'f32' | 'bf16' = 'auto';
   /**
-   * GEMMs of training forwards and backwards through loss() (the SFT-style stages; only with grad
-   * enabled): 'bf16' runs every block linear layer and the output head as mixed precision, the
+   * GEMMs of training forwards and backwards: through loss() (the SFT-style stages; only with grad
+   * enabled), and where a trainer asks trainingGemms() (RL updates with their old and reference
+   * log-probs, preference-model updates): 'bf16' runs every block linear layer and the output head as mixed precision, the
    * forward y = x W^T and both backward GEMMs (dx, dW) with bf16 inputs (rounded to nearest even
    * per call) and float32 sums and outputs (torch CPU autocast also rounds the outputs to bf16). Master weights,
    * gradients, AdamW, norms, attention and softmax/loss stay float32. 'auto' = bf16 where the
@@ -492,22 +493,30 @@ export class LlamaModel {
    * with the model (preference-model score, PPO value). withLogits also returns lm_head's logits
    * (B, T, V) computed from the same features, so a policy and its value head share one forward.
    */
-  features(inputIds: Int32Array, batch: number, time: number, options: { keyStart?: Int32Array; positions?: Int32Array; withLogits?: boolean } = {}):
+  features(inputIds: Int32Array, batch: number, time: number,
+    options: { keyStart?: Int32Array; positions?: Int32Array; withLogits?: boolean; precision?: GemmPrecision } = {}):
     { features: Tensor; logits?: Tensor } {
-    const { x } = this.trunk(inputIds, batch, time, options, this.config.num_hidden_layers);
+    const precision = options.precision ?? 'f32';
+    const { x } = this.trunk(inputIds, batch, time, options, this.config.num_hidden_layers, precision);
     const features = rmsnorm(x, this.finalNorm, this.config.rms_norm_eps);
-    return options.withLogits ? { features, logits: linear(features, this.head) } : { features };
+    return options.withLogits ? { features, logits: linear(features, this.head, precision) } : { features };
+  }
+
+  /** The GEMM precision of this model's training steps on its engine (trainPrecision resolved). */
+  trainingGemms(): GemmPrecision {
+    return resolvePrecision(this.trainPrecision, this.engine);
   }
 
   /**
    * Per-token log p(target) (B*T; 0 where the target is -1) in the graph, and the final-norm
    * features (B, T, C) they came from (for a value head): lm_head runs only on rows with a target
    * (linearLogProbs), so an RL rollout's prompt never gets logits. entropy: also the mean entropy
-   * of the policy over those rows (0 when not asked for).
+   * of the policy over those rows (0 when not asked for). precision: of every block GEMM and the
+   * head's (default f32; RL passes trainingGemms() to its old, reference and update forwards alike).
    */
-  tokenLogProbs(inputIds: Int32Array, batch: number, time: number, targets: Int32Array, options: { entropy?: boolean } = {}):
-    { features: Tensor; logp: Tensor; entropy: number } {
-    const { features } = this.features(inputIds, batch, time);
+  tokenLogProbs(inputIds: Int32Array, batch: number, time: number, targets: Int32Array,
+    options: { entropy?: boolean; precision?: GemmPrecision } = {}): { features: Tensor; logp: Tensor; entropy: number } {
+    const { features } = this.features(inputIds, batch, time, { precision: options.precision });
     return { features, ...linearLogProbs(features, this.head, targets, options) };
   }
 

@@ -180,11 +180,12 @@ function scaledInto(t: Tensor, buffer: Float32Array, scale: number): void {
  * logProbs(linear(x, weight), targets) without the (N, V) logits: per-row log p(target) (N) in
  * the graph, 0 for rows with target -1, which are never projected (the prompt of an RL rollout).
  * x (..., C), weight (V, C). The selected rows' logits (R, V) are kept for backward, where the
- * upstream gradient g (N) gives dLogits = g (onehot - softmax), then dx and dW += (float32 GEMMs).
+ * upstream gradient g (N) gives dLogits = g (onehot - softmax), then dx and dW +=; precision
+ * applies to the three GEMMs as in linear (softmax and log-probs stay float32).
  * entropy (optional, it costs a softmax): the mean entropy in nats of softmax(logits) over the
  * selected rows, H = logsumexp - sum_v p_v x_v.
  */
-export function linearLogProbs(x: Tensor, weight: Tensor, targets: Int32Array, options: { entropy?: boolean } = {}): { logp: Tensor; entropy: number } {
+export function linearLogProbs(x: Tensor, weight: Tensor, targets: Int32Array, options: { entropy?: boolean; precision?: GemmPrecision } = {}): { logp: Tensor; entropy: number } {
   const engine = x.engine;
   if (weight.engine !== engine) throw shapeError('linearLogProbs', 'tensors belong to different engines');
   if (weight.shape.length !== 2) throw shapeError('linearLogProbs', `weight must be (V, C), got ${fmt(weight.shape)}`);
@@ -202,7 +203,7 @@ export function linearLogProbs(x: Tensor, weight: Tensor, targets: Int32Array, o
   }
   const R = selected.length;
   const backend = engine.backend;
-  const gemm = gemmAt(engine, 'f32');
+  const gemm = gemmAt(engine, options.precision ?? 'f32');
   const xs = engine.acquire(R * channels); // (R, C) gathered rows
   const chosen = new Int32Array(R);
   selected.forEach((n, r) => {

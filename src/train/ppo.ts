@@ -57,9 +57,11 @@ export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promi
     const rollouts = sampleRollouts(policy, tokenizer, rows.map((r) => r.ids), { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: rolloutSeed(options.seed, step) });
     const batch = sequenceBatch(rollouts.prompts, rollouts.responses, padId);
     // no graph; every pooled buffer of the two forwards goes back when they end (copied out first)
+    // every forward of the step at the policy's training precision, so the ratios start at exactly 1
+    const precision = policy.trainingGemms();
     const { old, oldValues, ref } = policy.engine.noGrad(() => policy.engine.recycleAfter(() => {
-      const forward = policyForward(policy, batch, valueHead, { entropy: false });
-      return { old: forward.logp.data.slice(), oldValues: forward.values!.data.slice(), ref: policyForward(reference, batch, undefined, { entropy: false }).logp.data.slice() };
+      const forward = policyForward(policy, batch, valueHead, { entropy: false, precision });
+      return { old: forward.logp.data.slice(), oldValues: forward.values!.data.slice(), ref: policyForward(reference, batch, undefined, { entropy: false, precision }).logp.data.slice() };
     }));
     const { scores, rewards: penalised, heldOut } = scoredRollouts(options, rows, rollouts);
 
@@ -88,7 +90,7 @@ export async function trainPpo(options: RlOptions & { ppo: PpoSettings }): Promi
       optimizer.zeroGrad();
       // activations go back to the pool as backward finishes with them (nothing but the total escapes)
       const total = policy.engine.withRecycling(() => {
-        const forward = policyForward(policy, batch, valueHead, { entropy: epoch === 0 });
+        const forward = policyForward(policy, batch, valueHead, { entropy: epoch === 0, precision });
         const policyLoss = clippedPolicyLoss(forward.logp, old, advantages, batch.weights, settings.clip);
         const valueLoss = clippedValueLoss(forward.values!, oldValues, returns, batch.weights, ppo.valueClip);
         clipFraction += policyLoss.clipFraction / settings.epochs;

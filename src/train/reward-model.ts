@@ -10,7 +10,7 @@ import { loadCheckpoint } from '../model/checkpoint.js';
 import { resolveCheckedLlamaConfig } from '../model/checkpoint-validate.js';
 import { LlamaModel } from '../model/llama.js';
 import { AdamW, clipGradNorm, cosineLr, initNormal, DEFAULT_INIT_STD, Rng } from '../nn/index.js';
-import { embedding, linear, logSigmoid, mean, reshape, scale, sub, type Engine, type Tensor } from '../tensor/index.js';
+import { embedding, linear, logSigmoid, mean, reshape, scale, sub, type Engine, type GemmPrecision, type Tensor } from '../tensor/index.js';
 import { BatchSchedule } from './batching.js';
 import type { StageCheckpointer } from './checkpointing.js';
 import type { TrainingSettings } from './sft.js';
@@ -46,8 +46,9 @@ export class RewardModel {
     return new Map([[SCORE, this.head]]);
   }
 
-  /** Scores (N) in the graph: the head applied to each sequence's last token (right padding). */
-  scores(sequences: readonly (readonly number[])[], padId: number, maxTokens: number): Tensor {
+  /** Scores (N) in the graph: the head applied to each sequence's last token (right padding).
+   * precision: the trunk's GEMMs (default f32; training passes the trunk's trainingGemms()). */
+  scores(sequences: readonly (readonly number[])[], padId: number, maxTokens: number, precision: GemmPrecision = 'f32'): Tensor {
     const batch = sequences.length;
     const clipped = sequences.map((ids) => (ids.length > maxTokens ? ids.slice(ids.length - maxTokens) : ids));
     const time = Math.ceil(Math.max(1, ...clipped.map((ids) => ids.length)) / 8) * 8;
@@ -58,7 +59,7 @@ export class RewardModel {
       for (let t = 0; t < ids.length; t++) input[b * time + t] = ids[t];
       last[b] = b * time + ids.length - 1;
     });
-    const { features } = this.trunk.features(input, batch, time);
+    const { features } = this.trunk.features(input, batch, time, { precision });
     const perToken = reshape(linear(features, this.head), [batch * time, 1]); // (B*T, 1)
     // embedding() is a row gather whose backward scatter-adds into the gathered tensor
     return reshape(embedding(perToken, last, [batch]), [batch]); // (B)
@@ -152,6 +153,7 @@ export async function trainRewardModel(options: RewardModelOptions): Promise<{ s
   const parameters = model.parameters();
   const optimizer = new AdamW(parameters, { lr: training.lr, weightDecay: training.weightDecay });
   const resumedFrom = checkpointer.loadProgress(model.trunk, optimizer, model.heads());
+  const precision = model.trunk.trainingGemms(); // the update steps' GEMMs; scoring stays float32
   const schedule = new BatchSchedule(pairs.map((p) => Math.max(p.chosen.length, p.rejected.length)), training.batchSize, options.seed);
   let finalLoss = NaN;
   for (let step = resumedFrom + 1; step <= training.steps; step++) {
@@ -162,7 +164,7 @@ export async function trainRewardModel(options: RewardModelOptions): Promise<{ s
     // chosen and rejected in one forward: rows [0, B) chosen, [B, 2B) rejected; activations go back
     // to the pool as backward finishes with them (nothing but the loss escapes)
     const negated = model.engine.withRecycling(() => {
-      const scores = model.scores([...rows.map((p) => p.chosen), ...rows.map((p) => p.rejected)], options.padId, options.maxTokens);
+      const scores = model.scores([...rows.map((p) => p.chosen), ...rows.map((p) => p.rejected)], options.padId, options.maxTokens, precision);
       const half = rows.length;
       const margin = sub(embedding(reshape(scores, [2 * half, 1]), Int32Array.from({ length: half }, (_, i) => i), [half]),
         embedding(reshape(scores, [2 * half, 1]), Int32Array.from({ length: half }, (_, i) => half + i), [half]));

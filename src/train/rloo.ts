@@ -45,7 +45,9 @@ export async function trainRloo(options: RlOptions): Promise<RlResult> {
     const rollouts = sampleRollouts(policy, tokenizer, rows.map((r) => r.ids), { maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, seed: rolloutSeed(options.seed, step) });
     const batch = sequenceBatch(rollouts.prompts, rollouts.responses, padId);
     // no graph; every pooled buffer of the two forwards goes back when they end (results copied out first)
-    const logpOf = (model: typeof policy) => model.engine.recycleAfter(() => policyForward(model, batch, undefined, { entropy: false }).logp.data.slice());
+    // every forward of the step at the policy's training precision, so the ratios start at exactly 1
+    const precision = policy.trainingGemms();
+    const logpOf = (model: typeof policy) => model.engine.recycleAfter(() => policyForward(model, batch, undefined, { entropy: false, precision }).logp.data.slice());
     const { old, ref } = policy.engine.noGrad(() => ({ old: logpOf(policy), ref: logpOf(reference) }));
     const { scores, rewards: penalised, heldOut } = scoredRollouts(options, rows, rollouts);
 
@@ -64,7 +66,7 @@ export async function trainRloo(options: RlOptions): Promise<RlResult> {
       optimizer.zeroGrad();
       // activations go back to the pool as backward finishes with them (nothing but the loss escapes)
       const objective = policy.engine.withRecycling(() => {
-        const forward = policyForward(policy, batch, undefined, { entropy: epoch === 0 });
+        const forward = policyForward(policy, batch, undefined, { entropy: epoch === 0, precision });
         const result = clippedPolicyLoss(forward.logp, old, advantages, batch.weights, settings.clip);
         clipFraction += result.clipFraction / settings.epochs;
         if (epoch === 0) entropy = forward.entropy;

@@ -11,7 +11,7 @@ import { stripScratchpad } from '../judges/scratchpad.js';
 import { generate } from '../model/generate.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
-import { linear, reshape, type Tensor } from '../tensor/index.js';
+import { linear, reshape, type GemmPrecision, type Tensor } from '../tensor/index.js';
 import { cosineLr, type AdamW } from '../nn/index.js';
 import { Rng } from '../util/rng.js';
 import type { Heads, StageCheckpointer } from './checkpointing.js';
@@ -115,9 +115,12 @@ export interface PolicyForward {
 }
 
 /** One forward of the policy over a batch: per-token log-probs (lm_head on response positions
- * only), optional values, and the entropy unless options.entropy is false. */
-export function policyForward(model: LlamaModel, batch: SequenceBatch, valueHead?: Tensor, options: { entropy?: boolean } = {}): PolicyForward {
-  const { features, logp, entropy } = model.tokenLogProbs(batch.inputIds, batch.batch, batch.time, batch.targets, { entropy: options.entropy ?? true });
+ * only), optional values, and the entropy unless options.entropy is false. precision: the GEMMs'
+ * (default f32); a step passes the same one to its old, reference and update forwards. */
+export function policyForward(model: LlamaModel, batch: SequenceBatch, valueHead?: Tensor,
+  options: { entropy?: boolean; precision?: GemmPrecision } = {}): PolicyForward {
+  const { features, logp, entropy } = model.tokenLogProbs(batch.inputIds, batch.batch, batch.time, batch.targets,
+    { entropy: options.entropy ?? true, precision: options.precision });
   if (valueHead === undefined) return { logp, entropy };
   return { logp, entropy, values: reshape(linear(features, valueHead), [batch.batch * batch.time]) };
 }
