@@ -39,7 +39,8 @@ export interface BenchArgs {
   trainPrecision: 'auto' | 'f32' | 'bf16';
   /** internal: run one measurement ("train:tiny", "generate:small:16") in this process */
   one?: string;
-  /** directory of the PyTorch peers to run right before our lines, with the ratios (--peers [DIR]); null = none */
+  /** directory of the PyTorch peers to run right before our lines, with the ratios (--peers [DIR];
+   * 'default' = ../shared/peers beside the checkout); null = none */
   peers: string | null;
   /** the Python with PyTorch that runs the peers (--python PATH) */
   python: string;
@@ -57,11 +58,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     else if (flag === '--decode-weights' && (value === 'auto' || value === 'f32' || value === 'bf16')) args.decodeWeights = value;
     else if (flag === '--train-precision' && (value === 'auto' || value === 'f32' || value === 'bf16')) args.trainPrecision = value;
     else if (flag === '--peers') {
-      // optional directory; the shared peers beside the checkout by default
-      const dir = value !== undefined && !value.startsWith('--') ? value : '../shared/peers';
+      // optional directory ('default': ../shared/peers beside the checkout, resolved by the bench)
+      const dir = value !== undefined && value !== '' && !value.startsWith('-') ? value : 'default';
       args.peers = dir;
       if (dir !== value) continue;
-    } else if (flag === '--python' && value !== undefined) args.python = value;
+    } else if (flag === '--python' && value !== undefined && value !== '' && !value.startsWith('-')) args.python = value;
     else if (flag === '--no-generate' || flag === '--no-train') {
       if (flag === '--no-generate') args.noGenerate = true;
       else args.noTrain = true;

@@ -108,19 +108,30 @@ function benchGeneration(engine: Engine, name: BenchConfigName, batch: number, d
 
 /** The last JSON line of each peer run, by batch for generation ("train" for training); null when it could not run. */
 function runPeer(python: string, script: string, arg: string | null, env: Record<string, string>): Map<string, number> | null {
-  const child = spawnSync(python, arg === null ? [script] : [script, arg], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const hint = 'the peers need PyTorch: apt-get install -y python3-torch libopenblas0-pthread (or --python PATH)';
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv.TORCH_THREADS; // set, it would switch the peer scripts into their per-thread child mode
+  const child = spawnSync(python, arg === null ? [script] : [script, arg], { encoding: 'utf8', env: childEnv, timeout: 30 * 60_000 });
   if (child.status !== 0) {
-    const reason = child.error?.message ?? (child.stderr || '').trim().split('\n').at(-1) ?? `exit ${child.status}`;
-    console.log(JSON.stringify({ peer: script, env, error: reason, hint: 'the peers need PyTorch: apt-get install -y python3-torch libopenblas0-pthread' }));
+    const stderr = (child.stderr || '').trim().split('\n');
+    const cause = stderr.find((line) => /ModuleNotFoundError|ImportError/.test(line));
+    const reason = child.error?.message || cause || stderr.at(-1) || `exit ${child.status}`;
+    console.log(JSON.stringify({ peer: script, env, error: reason, hint }));
     return null;
   }
   const out = new Map<string, number>();
   for (const line of child.stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const row = JSON.parse(line) as { batch?: number; tokensPerSecond: number; engine?: string };
+    let row: { batch?: number; tokensPerSecond?: number; engine?: string };
+    try {
+      row = JSON.parse(line) as typeof row;
+    } catch {
+      continue; // not a result line
+    }
+    if (typeof row !== 'object' || row === null || typeof row.tokensPerSecond !== 'number' || !Number.isFinite(row.tokensPerSecond)) continue;
     console.log(JSON.stringify({ peer: row.engine ?? script, ...row }));
     out.set(row.batch === undefined ? 'train' : String(row.batch), row.tokensPerSecond);
   }
+  if (out.size === 0) console.log(JSON.stringify({ peer: script, env, error: 'the peer printed no result line', hint }));
   return out;
 }
 
@@ -146,7 +157,8 @@ if (args.one !== undefined) {
     console.log(JSON.stringify(best));
     return best as Result;
   };
-  const peers = args.peers;
+  // the default peer directory is the shared one beside this checkout, wherever the bench runs from
+  const peers = args.peers === 'default' ? join(dirname(script), '..', '..', 'shared', 'peers') : args.peers;
   const ownPeers = join(dirname(script), 'peers');
   // whether our GEMMs run bf16 here (then PyTorch's own bf16 path is the peer that matters too)
   const bf16Here = (choice: 'auto' | 'f32' | 'bf16') => args.backend === 'native' && (choice === 'bf16' || (choice === 'auto' && nativeAmx()));

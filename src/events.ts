@@ -11,7 +11,7 @@ export interface StageEvent {
   detail?: string;
   seconds?: number; // wall time of the stage, on 'end'
   generationSeconds?: number; // of which in generate() (evaluations, sampled training data, rollouts), on 'end'
-  engine?: string; // on 'start': the backend, the weights generation uses and the training GEMMs, e.g. "native, bf16 decoding weights (AMX), bf16 training GEMMs (AMX)"
+  engine?: string; // on 'start': the backend, the weights generation uses and the training GEMMs, e.g. "native, bf16 decoding weights (AMX), bf16 GEMMs in SFT/RL/PM training (AMX)"
 }
 
 export interface StepEvent {

@@ -51,9 +51,10 @@ function progressOf(spec: StageSpec, ctx: StageContext): StageProgress {
  */
 function engineSummary(engine: Engine, trainPrecision: 'auto' | 'f32' | 'bf16'): string {
   const amx = engine.backend.bf16?.fast === true;
-  // trainPrecision covers every training step (SFT loss, RL and preference-model updates); until
-  // 2026-12-03 it covered SFT only ("bf16 SFT GEMMs"), so resuming such a run prints the engine notice
-  const training = resolvePrecision(trainPrecision, engine) === 'bf16' ? `bf16 training GEMMs${amx ? ' (AMX)' : ''}` : 'float32 training GEMMs';
+  // trainPrecision covers every training step (SFT loss, RL and preference-model updates) since
+  // 2026-12-03; before, only SFT ("bf16 SFT GEMMs", and earlier "bf16 training GEMMs"). New strings,
+  // so resuming an older run prints the engine notice (its RL stages do compute differently now)
+  const training = resolvePrecision(trainPrecision, engine) === 'bf16' ? `bf16 GEMMs in SFT/RL/PM training${amx ? ' (AMX)' : ''}` : 'float32 GEMMs in SFT/RL/PM training';
   return `${engine.backend.name}, ${amx ? 'bf16 decoding weights (AMX)' : 'float32 decoding weights'}, ${training}`;
 }
 

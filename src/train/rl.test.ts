@@ -117,6 +117,18 @@ describe('RL on a known reward', () => {
     });
   }
 
+  it.each(['rloo', 'ppo'] as const)('%s with bf16 training GEMMs: old, reference and update forwards agree (ratios exactly 1, KL 0)', async (algorithm) => {
+    // one epoch and a clip range of 1e-7: any difference between the old-policy forward and the
+    // update's (another precision, another GEMM) shows up as clipped tokens
+    const { options, events } = rlOptions(mkdtempSync(join(tmpdir(), `rl-bf16-${algorithm}-`)), { steps: 2, epochs: 1, clip: 1e-7 });
+    options.policy.trainPrecision = 'bf16';
+    options.reference.trainPrecision = 'f32'; // the step uses the policy's precision for the reference too
+    if (algorithm === 'rloo') await trainRloo(options);
+    else await trainPpo({ ...options, ppo: ppoSettings });
+    expect(metric(events, 'clipFraction')).toEqual([0, 0]);
+    expect(metric(events, 'kl')[0]).toBe(0);
+  });
+
   it('resumes mid-RL bit-identically (ppo, value head included)', async () => {
     const short = { steps: 6, checkpointEvery: 100 };
     const straight = rlOptions(mkdtempSync(join(tmpdir(), 'rl-')), short);
