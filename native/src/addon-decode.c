@@ -64,6 +64,7 @@ napi_value js_decode_layer(napi_env env, napi_callback_info info) {
       sl_arg_dim_property(&a, 0, "intermediate", 0, 0, &s.intermediate) &&
       sl_arg_dim_property(&a, 0, "capacity", 0, 0, &s.capacity) && sl_arg_dim_property(&a, 0, "past", 0, 0, &s.past));
   TRY(sl_arg_number(&a, 1, "eps", &eps));
+  if (!(eps > 0 && eps < 1)) TRY(sl_fail(&a, "eps must be in (0, 1)"));
   if (s.batch == 0 || s.time == 0 || s.channels == 0 || s.intermediate == 0) TRY(sl_fail(&a, "batch, time, channels and intermediate must be > 0"));
   if (s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0) TRY(sl_fail(&a, "heads must be > 0 and kvHeads must divide it"));
   if (s.head_dim == 0 || s.head_dim % 2 != 0) TRY(sl_fail(&a, "headDim must be even and > 0"));

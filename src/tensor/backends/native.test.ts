@@ -474,6 +474,12 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     bad((a) => { a[8] = positions.subarray(1); }, /positions/);
     bad((a) => { a[6] = new Float32Array(5); }, /cacheKeys/);
     bad((a) => { a[0] = { ...shape, heads: 0 }; }, /heads must be > 0/);
+    bad((a) => { a[1] = Number.NaN; }, /eps/);
+    bad((a) => { a[0] = { ...shape, headDim: 12.5 }; }, /shape.headDim must be an integer/);
+    bad((a) => { a[0] = { ...shape, capacity: -1 }; }, /shape.capacity must be an integer/);
+    bad((a) => { const { past: _past, ...rest } = shape; a[0] = rest as typeof shape; }, /shape.past/);
+    bad((a) => { a[0] = null as unknown as typeof shape; }, /shape object/);
+    bad((a) => { a[5] = [...weights.slice(0, 6), null as unknown as Float32Array]; }, /weights\[6\] \(down\)/);
     expect(() => kernels.scratchLength({ ...shape, heads: 2 ** 31 - 1, kvHeads: 1, headDim: 2 ** 31 - 2 })).toThrow(/too large|overflow/);
   });
 
