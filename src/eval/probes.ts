@@ -8,7 +8,7 @@
 // Not here: which models to probe or where results go (cli/commands/probe.ts, probe-run.ts).
 import { chatPadId, chatStopIds, encodePrompt, encodeText, promptOf, type ChatExample } from '../data/chat.js';
 import { SCRATCHPAD_CLOSE } from '../judges/scratchpad.js';
-import { generate } from '../model/generate.js';
+import { generate, leftPadBatch } from '../model/generate.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { Rng } from '../util/rng.js';
@@ -78,15 +78,7 @@ export function lastTokenActivations(model: LlamaModel, sequences: readonly numb
   for (let start = 0; start < sequences.length; start += batchSize) {
     const chunk = sequences.slice(start, start + batchSize);
     const batch = chunk.length;
-    const time = Math.max(...chunk.map((s) => s.length));
-    const ids = new Int32Array(batch * time), positions = new Int32Array(batch * time), keyStart = new Int32Array(batch);
-    chunk.forEach((sequence, b) => {
-      keyStart[b] = time - sequence.length;
-      for (let t = 0; t < time; t++) {
-        if (t >= keyStart[b]) ids[b * time + t] = sequence[t - keyStart[b]];
-        positions[b * time + t] = Math.max(0, t - keyStart[b]);
-      }
-    });
+    const { ids, positions, keyStart, time } = leftPadBatch(chunk);
     const streams = model.residualStream(ids, batch, time, [...layers], { keyStart, positions }); // each (B, T, C)
     for (const layer of layers) {
       const stream = streams.get(layer)!, target = out.get(layer)!;

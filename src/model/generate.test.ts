@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../tensor/index.js';
 import { nativeBackendStatus } from '../tensor/backends/native.js';
-import { generate } from './generate.js';
+import { generate, leftPadBatch } from './generate.js';
 import { KVCache, LlamaModel, resolveLlamaConfig } from './llama.js';
 import { readSafetensorsFile } from './safetensors.js';
 
@@ -172,15 +172,8 @@ describe('generate', () => {
     try {
       // the logits of a left-padded batched prefill and two decoding steps through one cache
       const cachedLogits = () => {
-        const T = Math.max(...many.map((p) => p.length)), B = many.length;
-        const ids = new Int32Array(B * T), positions = new Int32Array(B * T), keyStart = new Int32Array(B);
-        many.forEach((p, b) => {
-          keyStart[b] = T - p.length;
-          for (let t = 0; t < T; t++) {
-            if (t >= keyStart[b]) ids[b * T + t] = p[t - keyStart[b]];
-            positions[b * T + t] = Math.max(0, t - keyStart[b]);
-          }
-        });
+        const { ids, positions, keyStart, time: T } = leftPadBatch(many);
+        const B = many.length;
         const cache = new KVCache(local.config, B, T + 2);
         return local.engine.noGrad(() => {
           const out = [local.forward(ids, B, T, { cache, positions, keyStart }).logits.data.slice()];

@@ -46,18 +46,7 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
   const outputs: number[][] = prompts.map(() => []);
   if (batch === 0 || maxNew === 0) return outputs;
 
-  // Left-pad to the longest prompt: row b's real tokens start at keyStart[b], at positions 0, 1, ...
-  const promptLength = Math.max(...prompts.map((p) => p.length));
-  const ids = new Int32Array(batch * promptLength).fill(padId);
-  const positions = new Int32Array(batch * promptLength);
-  const keyStart = new Int32Array(batch);
-  prompts.forEach((prompt, b) => {
-    keyStart[b] = promptLength - prompt.length;
-    for (let t = 0; t < promptLength; t++) {
-      if (t >= keyStart[b]) ids[b * promptLength + t] = prompt[t - keyStart[b]];
-      positions[b * promptLength + t] = Math.max(0, t - keyStart[b]);
-    }
-  });
+  const { ids, positions, keyStart, time: promptLength } = leftPadBatch(prompts, padId);
 
   const rngs = prompts.map((_, b) => new Rng(seed * 1048576 + b));
   const vocab = config.vocab_size;
@@ -116,6 +105,27 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
       cache.release(); // storage back to the pool for the next call
     }
   }));
+}
+
+/**
+ * Rows left-padded to the longest (B, T): row b's real tokens start at keyStart[b], at positions
+ * 0, 1, ... (padding sits at position 0), so with keyStart masking each row computes what it would
+ * alone. Shared by generate(), the server's scheduler and the probes' activations.
+ */
+export function leftPadBatch(rows: readonly (readonly number[])[], padId = 0): { ids: Int32Array; positions: Int32Array; keyStart: Int32Array; time: number } {
+  const batch = rows.length;
+  const time = Math.max(...rows.map((r) => r.length));
+  const ids = new Int32Array(batch * time).fill(padId);
+  const positions = new Int32Array(batch * time);
+  const keyStart = new Int32Array(batch);
+  rows.forEach((row, b) => {
+    keyStart[b] = time - row.length;
+    for (let t = 0; t < time; t++) {
+      if (t >= keyStart[b]) ids[b * time + t] = row[t - keyStart[b]];
+      positions[b * time + t] = Math.max(0, t - keyStart[b]);
+    }
+  });
+  return { ids, positions, keyStart, time };
 }
 
 /** Index of the largest logit (ties -> lowest id); exported for the server's per-row decoder. */

@@ -481,7 +481,7 @@ export class LlamaModel {
     }
     // No intermediate escapes this call, so backward may recycle every activation buffer. The
     // output layer and the loss are fused: rows without a target never get logits.
-    const precision = this.engine.gradEnabled ? resolvePrecision(this.trainPrecision, this.engine) : 'f32';
+    const precision = this.engine.gradEnabled ? this.trainingGemms() : 'f32';
     return this.engine.withRecycling(() => {
       const { x } = this.trunk(inputIds, batch, time, packing, this.config.num_hidden_layers, precision);
       return linearCrossEntropy(rmsnorm(x, this.finalNorm, this.config.rms_norm_eps), this.head, targets, weights, precision);

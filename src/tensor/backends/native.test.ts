@@ -415,39 +415,33 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     expect(kernels).toBeDefined();
     const shape = { batch: 3, time: 2, channels: 48, heads: 4, kvHeads: 2, headDim: 12, intermediate: 80, capacity: 9, past: 4 };
     const { batch: B, time: T, channels: C, heads: H, kvHeads: KH, headDim: D, intermediate: I, capacity } = shape;
-    const f32 = native.f32Packed!;
-    const pack = (N: number, K: number, seed: number) => {
-      const out = new Float32Array(f32.packedLength(N, K));
-      f32.pack(randomArray(N * K, seed, 0.3), N, K, out);
+    // the block's seven weights (q, k, v, o, gate, up, down), packed by f32Packed or bf16
+    const packAll = (precision: 'f32' | 'bf16') => ([[H * D, C], [KH * D, C], [KH * D, C], [C, H * D], [I, C], [I, C], [C, I]] as const).map(([N, K], i) => {
+      const w = randomArray(N * K, i + 1, 0.3);
+      if (precision === 'bf16') {
+        const out = new Uint16Array(native.bf16!.packedLength(N, K));
+        native.bf16!.pack(w, N, K, out);
+        return out;
+      }
+      const out = new Float32Array(native.f32Packed!.packedLength(N, K));
+      native.f32Packed!.pack(w, N, K, out);
       return out;
-    };
-    const weights = [pack(H * D, C, 1), pack(KH * D, C, 2), pack(KH * D, C, 3), pack(C, H * D, 4), pack(I, C, 5), pack(I, C, 6), pack(C, I, 7)];
+    });
+    const weights = packAll('f32'), weights16 = packAll('bf16');
     const positions = Int32Array.from({ length: B * T }, (_, i) => 4 + (i % T));
     const keyStart = Int32Array.of(0, 2, 5);
     const invFreq = Float32Array.from({ length: D / 2 }, (_, i) => 10000 ** (-2 * i / D));
     const norm = randomArray(C, 8, 1);
-    const run = (threads: number) => withThreads(native, threads, () => {
+    const runWith = (packed: (Float32Array | Uint16Array)[], threads: number) => withThreads(native, threads, () => {
       const x = randomArray(B * T * C, 9, 1);
       const keys = randomArray(B * capacity * KH * D, 10), values = randomArray(B * capacity * KH * D, 11);
-      kernels.run(shape, 1e-5, x, norm, norm, weights, keys, values, positions, keyStart, invFreq, new Float32Array(kernels.scratchLength(shape)));
+      kernels.run(shape, 1e-5, x, norm, norm, packed, keys, values, positions, keyStart, invFreq, new Float32Array(kernels.scratchLength(shape)));
       return { x, keys, values };
     });
-    const one = run(1), two = run(2);
+    const one = runWith(weights, 1), two = runWith(weights, 2);
     expect(bitsEqual(one.x, two.x) && bitsEqual(one.keys, two.keys) && bitsEqual(one.values, two.values)).toBe(true);
     // bf16-packed weights: the same on 1 and 2 threads, and not the float32 result
-    const bf16 = native.bf16!;
-    const packBf16 = (N: number, K: number, seed: number) => {
-      const out = new Uint16Array(bf16.packedLength(N, K));
-      bf16.pack(randomArray(N * K, seed, 0.3), N, K, out);
-      return out;
-    };
-    const weights16 = [packBf16(H * D, C, 1), packBf16(KH * D, C, 2), packBf16(KH * D, C, 3), packBf16(C, H * D, 4), packBf16(I, C, 5), packBf16(I, C, 6), packBf16(C, I, 7)];
-    const run16 = (threads: number) => withThreads(native, threads, () => {
-      const x = randomArray(B * T * C, 9, 1);
-      const keys = randomArray(B * capacity * KH * D, 10), values = randomArray(B * capacity * KH * D, 11);
-      kernels.run(shape, 1e-5, x, norm, norm, weights16, keys, values, positions, keyStart, invFreq, new Float32Array(kernels.scratchLength(shape)));
-      return x;
-    });
+    const run16 = (threads: number) => runWith(weights16, threads).x;
     const x16 = run16(1);
     expect(bitsEqual(x16, run16(2))).toBe(true);
     expect(bitsEqual(x16, one.x)).toBe(false);
