@@ -135,15 +135,24 @@ static inline int64_t first_key(const attention_ctx *c, int64_t b, int64_t t, in
   return seg > ks ? seg : ks;
 }
 
+/* dst (D, S) = the transpose of S rows of D floats `stride` apart (one kv head's keys or values):
+ * scores against it are a plain NN product, which BLAS runs ~2.3x faster than the NT product
+ * with K read in place at these sizes (OpenBLAS, 32 x 160 x 32: 2.1 us vs 4.8 us). */
+static void transpose_rows(const float *src, int64_t stride, int64_t S, int64_t D, float *dst) {
+  for (int64_t s = 0; s < S; s++)
+    for (int64_t d = 0; d < D; d++) dst[d * S + s] = src[s * stride + d];
+}
+
 /* Forward of one (b, h) through BLAS: for each block of query rows, scores for the visible keys
- * [ks, kend) -> softmax -> out = P V. pbuf: probs rows of this head, or a (SL_ROW_BLOCK,S) scratch. */
+ * [ks, kend) -> softmax -> out = P V. scratch: a (SL_ROW_BLOCK,S) block of score rows when probs
+ * are not kept; kt: this kv head's keys transposed (D,S). */
 static void forward_head_blas(const attention_ctx *c, int64_t b, int64_t h, int64_t ks,
-                              float *scratch) {
+                              float *scratch, const float *kt) {
   const sl_attention_shape *sh = c->shape;
   const int64_t T = sh->query_length, S = sh->key_length, H = sh->heads, KH = sh->kv_heads;
   const int64_t D = sh->head_dim, cap = sh->kv_capacity, kh = h / (H / KH);
   const float scale = 1.0f / sqrtf((float)D);
-  const float *kb = c->k + (b * cap * KH + kh) * D, *vb = c->v + (b * cap * KH + kh) * D;
+  const float *vb = c->v + (b * cap * KH + kh) * D;
   for (int64_t t0 = 0; t0 < T; t0 += SL_ROW_BLOCK) {
     const int64_t rows = T - t0 < SL_ROW_BLOCK ? T - t0 : SL_ROW_BLOCK;
     const int64_t kend = S - T + t0 + rows; /* keys visible to the block's last row: [0, kend) */
@@ -156,7 +165,7 @@ static void forward_head_blas(const attention_ctx *c, int64_t b, int64_t h, int6
       if (f < lo) lo = f;
     }
     if (kend > lo)
-      sl_sgemm(0, 1, rows, kend - lo, D, scale, qb, H * D, kb + lo * KH * D, KH * D, 0.0f, p + lo, S);
+      sl_sgemm(0, 0, rows, kend - lo, D, scale, qb, H * D, kt + lo, S, 0.0f, p + lo, S);
     for (int64_t r = 0; r < rows; r++) softmax_visible(p + r * S, first_key(c, b, t0 + r, ks), S - T + t0 + r, S);
     if (kend > lo)
       sl_sgemm(0, 0, rows, D, kend - lo, 1.0f, p + lo, S, vb + lo * KH * D, KH * D, 0.0f, ob, H * D);
@@ -170,14 +179,18 @@ static void attention_forward_range(void *p, int64_t lo, int64_t hi) {
   const attention_ctx *c = p;
   const sl_attention_shape *sh = c->shape;
   const int64_t S = sh->key_length, KH = sh->kv_heads, group = sh->heads / KH;
-  float *scratch = malloc((size_t)(SL_ROW_BLOCK * (S > 0 ? S : 1)) * sizeof(float)); /* one block of score rows */
+  const int64_t D = sh->head_dim, cap = sh->kv_capacity;
+  /* one block of score rows, then the task's keys transposed (D,S) */
+  float *scratch = malloc((size_t)((SL_ROW_BLOCK + D) * (S > 0 ? S : 1)) * sizeof(float));
   if (!scratch) abort(); /* tens of KB: out of memory here is unrecoverable anyway */
+  float *kt = scratch + SL_ROW_BLOCK * (S > 0 ? S : 1);
   for (int64_t task = lo; task < hi; task++) {
     const int64_t b = task / KH, kh = task % KH;
     int64_t ks = c->key_start ? c->key_start[b] : 0;
     if (ks < 0) ks = 0;
     if (ks > S) ks = S;
-    for (int64_t g = 0; g < group; g++) forward_head_blas(c, b, kh * group + g, ks, scratch);
+    transpose_rows(c->k + (b * cap * KH + kh) * D, KH * D, S, D, kt);
+    for (int64_t g = 0; g < group; g++) forward_head_blas(c, b, kh * group + g, ks, scratch, kt);
   }
   free(scratch);
 }
@@ -235,12 +248,15 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
   const int64_t T = sh->query_length, S = sh->key_length, H = sh->heads, KH = sh->kv_heads;
   const int64_t D = sh->head_dim, group = H / KH, kv_stride = KH * D;
   const float scale = 1.0f / sqrtf((float)D);
-  float *ds = malloc((size_t)(SL_ROW_BLOCK * (S > 0 ? S : 1)) * sizeof(float));
+  /* one block of dS rows, then the task's values transposed (D,S) (dP = dO V^T as an NN product) */
+  float *ds = malloc((size_t)((SL_ROW_BLOCK + D) * (S > 0 ? S : 1)) * sizeof(float));
   if (!ds) abort();
+  float *vt = ds + SL_ROW_BLOCK * (S > 0 ? S : 1);
   for (int64_t task = lo; task < hi; task++) {
     const int64_t b = task / KH, kh = task % KH;
     const int64_t base = (b * S * KH + kh) * D;
     const float *kb = c->k + base, *vb = c->v + base;
+    transpose_rows(vb, kv_stride, S, D, vt);
     float *dkb = c->dk + base, *dvb = c->dv + base;
     for (int64_t s = 0; s < S; s++) {
       memset(dkb + s * kv_stride, 0, (size_t)D * sizeof(float));
@@ -266,7 +282,7 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
         float *dqb = c->dq + row0 * D;
         /* dP (rows, [lo, kend)) = dO V^T, then dS in place */
         const int64_t width = kend - lo;
-        sl_sgemm(0, 1, rows, width, D, 1.0f, dob, H * D, vb + lo * kv_stride, kv_stride, 0.0f, ds + lo, S);
+        sl_sgemm(0, 0, rows, width, D, 1.0f, dob, H * D, vt + lo, S, 0.0f, ds + lo, S);
         for (int64_t r = 0; r < rows; r++) {
           const float *pr = pb + r * S;
           float *dr = ds + r * S;
