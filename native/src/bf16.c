@@ -323,13 +323,22 @@ static inline __m512i bf16_lanes(const float *src) {
   return _mm512_mask_mov_epi32(rounded, nan, _mm512_or_si512(high, _mm512_set1_epi32(0x40)));
 }
 
+/* Rows ahead that the transposing conversions prefetch: each pass reads 64 bytes of 32 rows
+ * a whole row apart, a pattern the hardware prefetchers follow poorly from DRAM. */
+#ifndef PREFETCH_K
+#define PREFETCH_K 64
+#endif
+
 /* pack_range for the transpose of B (K,N) with AVX-512: a whole block's row pair (k, k+1) of 16
  * outputs becomes 16 (bf16 k, bf16 k+1) pairs, one 64-byte store; partial blocks take pack_range. */
 __attribute__((target("avx512f")))
 static void pack_range_avx512(void *p, int64_t lo, int64_t hi) {
   const pack_ctx *c = p;
-  for (int64_t nb = lo; nb < hi; nb++)
-    for (int64_t kb = 0; kb < c->kblocks; kb++) {
+  /* k blocks outermost: each pass reads 32 whole rows of B's slice [16 lo, 16 hi) in memory
+   * order; nb outermost walked all K rows N floats apart once per 16 columns (K = 5120, N = 384,
+   * operands not in cache: 1.05 -> 0.75 ms with this order and the prefetches) */
+  for (int64_t kb = 0; kb < c->kblocks; kb++)
+    for (int64_t nb = lo; nb < hi; nb++) {
       const int64_t n0 = nb * NB, k0 = kb * KB;
       if (n0 + NB > c->N || k0 + KB > c->K) {
         uint16_t *block = c->out + (nb * c->kblocks + kb) * BLOCK;
@@ -342,6 +351,8 @@ static void pack_range_avx512(void *p, int64_t lo, int64_t hi) {
         continue;
       }
       uint16_t *block = c->out + (nb * c->kblocks + kb) * BLOCK;
+      if (k0 + PREFETCH_K + KB <= c->K)
+        for (int64_t k = 0; k < KB; k++) _mm_prefetch((const char *)(c->w + (k0 + PREFETCH_K + k) * c->col_stride + n0), _MM_HINT_T0);
       for (int64_t kp = 0; kp < KB / 2; kp++) {
         const float *r0 = c->w + (k0 + 2 * kp) * c->col_stride + n0, *r1 = r0 + c->col_stride;
         const __m512i pairs = _mm512_or_si512(bf16_lanes(r0), _mm512_slli_epi32(bf16_lanes(r1), 16));
@@ -398,10 +409,14 @@ static void convert_range_avx512(void *p, int64_t lo, int64_t hi) {
    * pair layout pack_range_avx512 builds), transposed 16 x 16 as 32-bit elements in registers, so
    * row m's 32 values leave as one 64-byte store; partial blocks: scalar transpose of conversions. */
   uint16_t by_k[KB][16], by_m[16][KB];
-  for (int64_t m0 = lo; m0 < hi; m0 += 16) {
-    const int64_t count = hi - m0 < 16 ? hi - m0 : 16;
-    for (int64_t k0 = 0; k0 < c->Kp; k0 += KB) {
+  /* k blocks outermost, as in pack_range_avx512: 32 source rows of the slice [lo, hi) per pass
+   * (5120 x 384 read transposed, not in cache: 1.39 -> 0.85 ms) */
+  for (int64_t k0 = 0; k0 < c->Kp; k0 += KB) {
+    for (int64_t m0 = lo; m0 < hi; m0 += 16) {
+      const int64_t count = hi - m0 < 16 ? hi - m0 : 16;
       if (count == 16 && k0 + KB <= c->K) {
+        if (k0 + PREFETCH_K + KB <= c->K)
+          for (int64_t k = 0; k < KB; k++) _mm_prefetch((const char *)(c->x + (k0 + PREFETCH_K + k) * c->col_stride + m0), _MM_HINT_T0);
         __m512i r[16];
         for (int64_t pr = 0; pr < 16; pr++) {
           const float *r0 = c->x + (k0 + 2 * pr) * c->col_stride + m0, *r1 = r0 + c->col_stride;
@@ -440,6 +455,15 @@ typedef struct {
 static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
+/* Scratch starts on a cache line: a tile row (64 bytes) that straddles two lines costs a second
+ * line per load (measured: 5120 x 128 x 384 tiles 0.45 ms aligned vs 0.83 ms with every operand
+ * 16 bytes off, as malloc's large blocks are). */
+static void *aligned_bytes(size_t bytes) {
+  void *p = NULL;
+  if (posix_memalign(&p, 64, bytes) != 0) abort();
+  return p;
+}
+
 static void scratch_free(void *p) {
   scratch_set *set = p;
   for (int i = 0; i < SCRATCH_SLOTS; i++) free(set->data[i]);
@@ -452,11 +476,7 @@ static void scratch_init(void) {
 
 /* A buffer of at least `bytes` for `slot`; release it with scratch_done (frees it unless kept). */
 static void *scratch_get(int slot, size_t bytes) {
-  if (bytes > SCRATCH_KEEP_BYTES) {
-    void *p = malloc(bytes);
-    if (p == NULL) abort();
-    return p;
-  }
+  if (bytes > SCRATCH_KEEP_BYTES) return aligned_bytes(bytes);
   pthread_once(&scratch_once, scratch_init);
   scratch_set *set = pthread_getspecific(scratch_key);
   if (set == NULL) {
@@ -465,8 +485,7 @@ static void *scratch_get(int slot, size_t bytes) {
   }
   if (set->bytes[slot] < bytes) {
     free(set->data[slot]);
-    set->data[slot] = malloc(bytes);
-    if (set->data[slot] == NULL) abort();
+    set->data[slot] = aligned_bytes(bytes);
     set->bytes[slot] = bytes;
   }
   return set->data[slot];

@@ -310,11 +310,11 @@ export class LlamaModel {
           const frozen = this.packed.get(w);
           const data = frozen ? frozen.dequantize(new Float32Array(frozen.size)) : w.data;
           if (useBf16) {
-            const out = new Uint16Array(bf16!.packedLength(N, K));
+            const out = this.engine.alignedUint16(bf16!.packedLength(N, K));
             bf16!.pack(data, N, K, out);
             decode.set(w, { data: out, apply: (rows, x, y) => bf16!.gemm(rows, N, K, x, out, y) });
           } else {
-            const out = new Float32Array(f32!.packedLength(N, K));
+            const out = this.engine.alignedFloat32(f32!.packedLength(N, K));
             f32!.pack(data, N, K, out);
             decode.set(w, { data: out, apply: (rows, x, y) => f32!.gemm(rows, N, K, x, out, y) });
           }

@@ -115,6 +115,10 @@ export interface Backend {
    * weights that did not (accidental collisions ~2^-64), not an adversary's collision.
    */
   readonly fingerprint?: (data: Float32Array | Uint16Array) => bigint;
+
+  /** The address of a typed array's first element modulo 64 (optional: backends whose kernels
+   * care about cache-line alignment; the engine then allocates 64-byte aligned buffers). */
+  readonly alignmentOf?: (data: ArrayBufferView) => number;
 }
 
 /** Sizes of one decoder block's KV-cache forward: B rows of T new tokens each after `past` cached ones. */

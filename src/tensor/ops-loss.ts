@@ -160,11 +160,11 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
 function packHead(engine: Tensor['engine'], weight: Tensor, withBackward: boolean) {
   const kernels = engine.backend.bf16!; // gemmAt has checked it exists
   const [vocab, channels] = weight.shape;
-  const forward = new Uint16Array(kernels.packedLength(vocab, channels));
+  const forward = engine.alignedUint16(kernels.packedLength(vocab, channels));
   kernels.pack(weight.data, vocab, channels, forward);
   let backward: Uint16Array | null = null;
   if (withBackward) {
-    backward = new Uint16Array(kernels.packedLength(channels, vocab));
+    backward = engine.alignedUint16(kernels.packedLength(channels, vocab));
     kernels.pack(weight.data, channels, vocab, backward, true);
   }
   return { kernels, forward, backward };

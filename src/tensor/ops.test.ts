@@ -2,6 +2,7 @@
 // eps 1e-3, rtol 1e-2, small sizes; see gradcheck.ts for why those tolerances suit float32).
 // Also checks each op's forward value on a hand-computable case.
 import { afterAll, describe, expect, it } from 'vitest';
+import { nativeBackendStatus } from './backends/native.js';
 import { createEngine } from './engine.js';
 import { gradcheck } from './gradcheck.js';
 import {
@@ -277,5 +278,39 @@ describe('engine buffer pool', () => {
     const zeroed = e.acquireZeroed(6000); // recycled views are cleared too
     expect(zeroed.buffer).toBe(big.buffer);
     expect(zeroed.every((x) => x === 0)).toBe(true);
+  });
+
+  it('only buffers it handed out go back to the pool', () => {
+    const e = createEngine({ backend: 'js' });
+    e.release(new Float32Array(8192)); // a whole size-class array it never made
+    expect(e.pooledMemory).toBe(0);
+    const a = e.acquire(8192);
+    e.release(a.subarray(0, 4096)); // a prefix view shares the start: that is the buffer itself
+    expect(e.pooledMemory).toBe(8192 * 4);
+    createEngine({ backend: 'js' }).release(e.acquire(8192)); // another engine's buffer
+    expect(e.pooledMemory).toBe(0);
+  });
+
+  it.skipIf(!nativeBackendStatus().available)('native: pooled, recycled and packed buffers start on a 64-byte boundary', () => {
+    const e = createEngine({ backend: 'native' });
+    const alignmentOf = e.backend.alignmentOf!;
+    expect(alignmentOf).toBeDefined();
+    // what a plain large array gets (malloc's 16-byte alignment), so the check below can fail
+    const plain = Array.from({ length: 8 }, (_, i) => alignmentOf(new Float32Array(4096 + 1000 * i)));
+    expect(plain.some((mod) => mod !== 0)).toBe(true);
+    const sizes = [1024, 1500, 4096, 5000, 70000, 300000];
+    const bufs = sizes.map((n) => e.acquire(n));
+    for (const b of bufs) expect(alignmentOf(b)).toBe(0);
+    for (const b of bufs) e.release(b);
+    for (const n of sizes) {
+      const again = e.acquire(n); // recycled from the pool
+      expect(bufs.some((b) => b.buffer === again.buffer)).toBe(true);
+      expect(alignmentOf(again)).toBe(0);
+      expect(again.length).toBe(n);
+    }
+    expect(alignmentOf(e.alignedUint16(12345))).toBe(0);
+    expect(alignmentOf(e.alignedFloat32(777))).toBe(0);
+    expect(e.alignedFloat32(777).every((x) => x === 0)).toBe(true);
+    expect(e.alignedUint16(3).length).toBe(3);
   });
 });

@@ -44,6 +44,7 @@ interface NativeAddon {
   decodeLayer?: DecodeLayerKernels['run'];
   decodeScratchLength?: DecodeLayerKernels['scratchLength'];
   fingerprint?: Backend['fingerprint'];
+  alignmentOf?: Backend['alignmentOf'];
 }
 
 export interface NativeBuildInfo {
@@ -150,5 +151,6 @@ export function loadNativeBackend(threads?: number): Backend | null {
     decodeLayer: addon.decodeLayer === undefined || addon.decodeScratchLength === undefined ? undefined
       : { scratchLength: addon.decodeScratchLength, run: addon.decodeLayer },
     fingerprint: addon.fingerprint,
+    alignmentOf: addon.alignmentOf,
   };
 }
