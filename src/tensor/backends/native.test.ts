@@ -187,6 +187,10 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     { label: 'blocked, fully masked rows', shape: { batch: 2, queryLength: 6, keyLength: 9, heads: 3, kvHeads: 1, headDim: 8, kvCapacity: 12 }, keyStart: [7, 2] },
     // decoding rows (< 4 queries): scores and outputs four keys at a time, plus a remainder
     { label: 'decode, 4-key blocks and remainders', shape: { batch: 5, queryLength: 2, keyLength: 9, heads: 6, kvHeads: 2, headDim: 16, kvCapacity: 11 }, keyStart: [0, 3, 8, 9, 1] },
+    // AVX-512 builds score 16 keys per pass when headDim % 16 == 0: two whole passes, 4-key blocks and
+    // a remainder after them, and rows whose visible keys start mid-pass or leave fewer than 16
+    { label: 'decode, 16-key passes', shape: { batch: 4, queryLength: 1, keyLength: 39, heads: 4, kvHeads: 2, headDim: 64, kvCapacity: 41 }, keyStart: [0, 5, 30, 39] },
+    { label: 'decode, 16-key passes, 2 queries', shape: { batch: 2, queryLength: 2, keyLength: 35, heads: 2, kvHeads: 2, headDim: 32 }, keyStart: [1, 0] },
   ];
 
   it('decoding attention is bit-identical for any thread count; an entry with no visible key gets zeros', () => {
