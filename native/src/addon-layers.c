@@ -115,6 +115,27 @@ napi_value js_attention_forward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* attentionForwardBf16Kv(shape, q, k, v, keyStart, out): k, v Uint16Arrays of bfloat16 bits */
+napi_value js_attention_forward_bf16kv(napi_env env, napi_callback_info info) {
+  sl_args a;
+  sl_attention_shape s;
+  float *q, *out;
+  uint16_t *k, *v;
+  int32_t *key_start;
+  int64_t lq, lk, lv, ls, lo, q_size, kv_size, probs_size;
+  TRY(sl_args_init(env, info, "attentionForwardBf16Kv", 6, &a));
+  TRY(read_shape(&a, &s) && shape_sizes(&a, &s, &q_size, &kv_size, &probs_size));
+  TRY(sl_arg_f32(&a, 1, "q", &q, &lq) && sl_arg_u16(&a, 2, "k", &k, &lk));
+  TRY(sl_arg_u16(&a, 3, "v", &v, &lv) && sl_arg_i32_or_null(&a, 4, "keyStart", &key_start, &ls));
+  TRY(sl_arg_f32(&a, 5, "out", &out, &lo));
+  TRY(sl_check_length(&a, "q", lq, q_size, "B*T*H*D") && sl_check_length(&a, "out", lo, q_size, "B*T*H*D"));
+  TRY(sl_check_length(&a, "k", lk, kv_size, "B*kvCapacity*KH*D"));
+  TRY(sl_check_length(&a, "v", lv, kv_size, "B*kvCapacity*KH*D"));
+  if (key_start) TRY(sl_check_length(&a, "keyStart", ls, s.batch, "B"));
+  sl_attention_forward_bf16kv(&s, q, k, v, key_start, out);
+  return NULL;
+}
+
 napi_value js_attention_backward(napi_env env, napi_callback_info info) {
   sl_args a;
   sl_attention_shape s;

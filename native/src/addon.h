@@ -38,6 +38,7 @@
   X(decodeScratchLength, js_decode_scratch_length) \
   X(fingerprint, js_fingerprint) \
   X(alignmentOf, js_alignment_of) \
+  X(attentionForwardBf16Kv, js_attention_forward_bf16kv) \
   X(buildInfo, js_build_info)
 
 #define SL_DECLARE(name, fn) napi_value fn(napi_env env, napi_callback_info info);

@@ -76,6 +76,59 @@ static inline void scores16(const float *q, const float *k0, int64_t stride, int
 }
 #endif
 
+#ifdef __AVX512F__
+/* 16 bfloat16 values widened to float (exact) */
+static inline __m512 load_bf16x16(const uint16_t *p) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
+}
+
+/* attend_query over a bfloat16 cache (D % 16 == 0, D <= 128), widening in registers: scores 16
+ * keys per pass (as scores16), the output one head at a time with its D floats in registers. */
+static void attend_query_bf16(const float *q, const uint16_t *kbase, const uint16_t *vbase, int64_t H, int64_t KH,
+                              int64_t lo, int64_t hi, int64_t S, int64_t D, float scale, float *const *p, float *out) {
+  const int64_t group = H / KH, kv_stride = KH * D, chunks = D / 16;
+  if (hi < lo) {
+    memset(out, 0, (size_t)(H * D) * sizeof(float));
+    for (int64_t h = 0; h < H; h++) memset(p[h], 0, (size_t)S * sizeof(float));
+    return;
+  }
+  int64_t s = lo;
+  for (; s + 15 <= hi; s += 16)
+    for (int64_t h = 0; h < H; h++) {
+      const float *qh = q + h * D;
+      const uint16_t *k0 = kbase + s * kv_stride + (h / group) * D;
+      __m512 acc[16];
+      for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();
+      for (int64_t d = 0; d < D; d += 16) {
+        const __m512 qv = _mm512_loadu_ps(qh + d);
+        for (int j = 0; j < 16; j++) acc[j] = _mm512_fmadd_ps(qv, load_bf16x16(k0 + j * kv_stride + d), acc[j]);
+      }
+      _mm512_storeu_ps(p[h] + s, _mm512_mul_ps(sum16_transposed(acc), _mm512_set1_ps(scale)));
+    }
+  for (; s <= hi; s++)
+    for (int64_t h = 0; h < H; h++) {
+      const float *qh = q + h * D;
+      const uint16_t *kr = kbase + s * kv_stride + (h / group) * D;
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t d = 0; d < D; d += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(qh + d), load_bf16x16(kr + d), acc);
+      p[h][s] = _mm512_reduce_add_ps(acc) * scale;
+    }
+  for (int64_t h = 0; h < H; h++) softmax_visible(p[h], lo, hi, S);
+  for (int64_t h = 0; h < H; h++) {
+    const float *ph = p[h];
+    const uint16_t *vh = vbase + (h / group) * D;
+    __m512 acc[8];
+    for (int64_t i = 0; i < chunks; i++) acc[i] = _mm512_setzero_ps();
+    for (int64_t t = lo; t <= hi; t++) {
+      const __m512 pt = _mm512_set1_ps(ph[t]);
+      const uint16_t *vr = vh + t * kv_stride;
+      for (int64_t i = 0; i < chunks; i++) acc[i] = _mm512_fmadd_ps(pt, load_bf16x16(vr + 16 * i), acc[i]);
+    }
+    for (int64_t i = 0; i < chunks; i++) _mm512_storeu_ps(out + h * D + 16 * i, acc[i]);
+  }
+}
+#endif
+
 /* One query position (decoding), every head at once: scores as dot products against keys
  * [lo, hi] read in place (a transposed copy would cost as much as the scores themselves), softmax
  * into p (H rows of S; zeros outside [lo, hi]), then the output (H, D). The keys are walked in
@@ -160,7 +213,26 @@ typedef struct {
   const float *q, *k, *v, *d_out, *probs_in;
   const int32_t *key_start, *segment_start;
   float *out, *probs, *dq, *dk, *dv;
+  const uint16_t *k16, *v16; /* a bfloat16 cache instead of k, v (forward only) */
 } attention_ctx;
+
+/* dst[r * dst_stride + i] = the float value of bf16 src[r * src_stride + i], i < width: exact, so a
+ * bf16 cache widened into scratch gives the f32 kernels the very numbers it holds. */
+static void widen_rows(const uint16_t *src, int64_t src_stride, int64_t rows, int64_t width, float *dst, int64_t dst_stride) {
+  for (int64_t r = 0; r < rows; r++) {
+    const uint16_t *in = src + r * src_stride;
+    float *out = dst + r * dst_stride;
+    int64_t i = 0;
+#ifdef __AVX512F__
+    for (; i + 16 <= width; i += 16)
+      _mm512_storeu_si512((void *)(out + i), _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(in + i))), 16));
+#endif
+    for (; i < width; i++) {
+      const uint32_t bits = (uint32_t)in[i] << 16;
+      memcpy(out + i, &bits, sizeof bits);
+    }
+  }
+}
 
 /* First visible key of query row t of batch entry b: the row's keyStart, raised to the query's
  * segment start when rows are packed. */
@@ -182,12 +254,11 @@ static void transpose_rows(const float *src, int64_t stride, int64_t S, int64_t 
  * [ks, kend) -> softmax -> out = P V. scratch: a (SL_ROW_BLOCK,S) block of score rows when probs
  * are not kept; kt: this kv head's keys transposed (D,S). */
 static void forward_head_blas(const attention_ctx *c, int64_t b, int64_t h, int64_t ks,
-                              float *scratch, const float *kt) {
+                              float *scratch, const float *kt, const float *vb, int64_t v_stride) {
   const sl_attention_shape *sh = c->shape;
-  const int64_t T = sh->query_length, S = sh->key_length, H = sh->heads, KH = sh->kv_heads;
-  const int64_t D = sh->head_dim, cap = sh->kv_capacity, kh = h / (H / KH);
+  const int64_t T = sh->query_length, S = sh->key_length, H = sh->heads;
+  const int64_t D = sh->head_dim;
   const float scale = 1.0f / sqrtf((float)D);
-  const float *vb = c->v + (b * cap * KH + kh) * D;
   for (int64_t t0 = 0; t0 < T; t0 += SL_ROW_BLOCK) {
     const int64_t rows = T - t0 < SL_ROW_BLOCK ? T - t0 : SL_ROW_BLOCK;
     const int64_t kend = S - T + t0 + rows; /* keys visible to the block's last row: [0, kend) */
@@ -203,7 +274,7 @@ static void forward_head_blas(const attention_ctx *c, int64_t b, int64_t h, int6
       sl_sgemm(0, 0, rows, kend - lo, D, scale, qb, H * D, kt + lo, S, 0.0f, p + lo, S);
     for (int64_t r = 0; r < rows; r++) softmax_visible(p + r * S, first_key(c, b, t0 + r, ks), S - T + t0 + r, S);
     if (kend > lo)
-      sl_sgemm(0, 0, rows, D, kend - lo, 1.0f, p + lo, S, vb + lo * KH * D, KH * D, 0.0f, ob, H * D);
+      sl_sgemm(0, 0, rows, D, kend - lo, 1.0f, p + lo, S, vb + lo * v_stride, v_stride, 0.0f, ob, H * D);
     else
       for (int64_t r = 0; r < rows; r++) memset(ob + r * H * D, 0, (size_t)D * sizeof(float));
   }
@@ -215,17 +286,28 @@ static void attention_forward_range(void *p, int64_t lo, int64_t hi) {
   const sl_attention_shape *sh = c->shape;
   const int64_t S = sh->key_length, KH = sh->kv_heads, group = sh->heads / KH;
   const int64_t D = sh->head_dim, cap = sh->kv_capacity;
-  /* one block of score rows, then the task's keys transposed (D,S) */
-  float *scratch = malloc((size_t)((SL_ROW_BLOCK + D) * (S > 0 ? S : 1)) * sizeof(float));
+  /* one block of score rows, the task's keys transposed (D,S), and (bf16 cache) its values widened (S,D) */
+  const int64_t S1 = S > 0 ? S : 1;
+  float *scratch = malloc((size_t)((SL_ROW_BLOCK + (c->k16 ? 2 * D : D)) * S1) * sizeof(float));
   if (!scratch) abort(); /* tens of KB: out of memory here is unrecoverable anyway */
-  float *kt = scratch + SL_ROW_BLOCK * (S > 0 ? S : 1);
+  float *kt = scratch + SL_ROW_BLOCK * S1, *wide = kt + D * S1;
   for (int64_t task = lo; task < hi; task++) {
-    const int64_t b = task / KH, kh = task % KH;
+    const int64_t b = task / KH, kh = task % KH, base = (b * cap * KH + kh) * D;
     int64_t ks = c->key_start ? c->key_start[b] : 0;
     if (ks < 0) ks = 0;
     if (ks > S) ks = S;
-    transpose_rows(c->k + (b * cap * KH + kh) * D, KH * D, S, D, kt);
-    for (int64_t g = 0; g < group; g++) forward_head_blas(c, b, kh * group + g, ks, scratch, kt);
+    const float *vb = c->v + (c->k16 ? 0 : base);
+    int64_t v_stride = KH * D;
+    if (c->k16) {
+      widen_rows(c->k16 + base, KH * D, S, D, wide, D);
+      transpose_rows(wide, D, S, D, kt);
+      widen_rows(c->v16 + base, KH * D, S, D, wide, D);
+      vb = wide;
+      v_stride = D;
+    } else {
+      transpose_rows(c->k + base, KH * D, S, D, kt);
+    }
+    for (int64_t g = 0; g < group; g++) forward_head_blas(c, b, kh * group + g, ks, scratch, kt, vb, v_stride);
   }
   free(scratch);
 }
@@ -238,14 +320,37 @@ static void attention_decode_range(void *p, int64_t lo, int64_t hi) {
   const int64_t T = sh->query_length, S = sh->key_length, H = sh->heads, KH = sh->kv_heads;
   const int64_t D = sh->head_dim, cap = sh->kv_capacity;
   const float scale = 1.0f / sqrtf((float)D);
-  float *scratch = malloc((size_t)(H * (S > 0 ? S : 1)) * sizeof(float)); /* H score rows */
+#ifdef __AVX512F__
+  const int in_registers = c->k16 && D % 16 == 0 && D <= 128; /* bf16 cache widened in registers */
+#else
+  const int in_registers = 0;
+#endif
+  /* H score rows, and (a bf16 cache widened in memory) one row's keys and values, (S, KH, D) each */
+  const int64_t S1 = S > 0 ? S : 1, kv_row = KH * D;
+  float *scratch = malloc((size_t)((H + (c->k16 && !in_registers ? 2 * kv_row : 0)) * S1) * sizeof(float));
   float **rows = malloc((size_t)H * sizeof(float *));
   if (!scratch || !rows) abort();
+  float *kwide = scratch + H * S1, *vwide = kwide + kv_row * S1;
   for (int64_t b = lo; b < hi; b++) {
     int64_t ks = c->key_start ? c->key_start[b] : 0;
     if (ks < 0) ks = 0;
     if (ks > S) ks = S;
-    const float *kb = c->k + b * cap * KH * D, *vb = c->v + b * cap * KH * D;
+#ifdef __AVX512F__
+    if (in_registers) {
+      for (int64_t t = 0; t < T; t++) {
+        for (int64_t h = 0; h < H; h++) rows[h] = scratch + h * S1;
+        const int64_t row = (b * T + t) * H;
+        attend_query_bf16(c->q + row * D, c->k16 + b * cap * kv_row, c->v16 + b * cap * kv_row, H, KH, first_key(c, b, t, ks),
+                          S - T + t, S, D, scale, rows, c->out + row * D);
+      }
+      continue;
+    }
+#endif
+    const float *kb = c->k16 ? kwide : c->k + b * cap * kv_row, *vb = c->k16 ? vwide : c->v + b * cap * kv_row;
+    if (c->k16 && ks < S) { /* only the visible keys [ks, S), at their own positions */
+      widen_rows(c->k16 + (b * cap + ks) * kv_row, kv_row, S - ks, kv_row, kwide + ks * kv_row, kv_row);
+      widen_rows(c->v16 + (b * cap + ks) * kv_row, kv_row, S - ks, kv_row, vwide + ks * kv_row, kv_row);
+    }
     for (int64_t t = 0; t < T; t++) {
       for (int64_t h = 0; h < H; h++) rows[h] = c->probs ? c->probs + ((b * H + h) * T + t) * S : scratch + h * S;
       const int64_t row = (b * T + t) * H;
@@ -256,10 +361,29 @@ static void attention_decode_range(void *p, int64_t lo, int64_t hi) {
   free(scratch);
 }
 
+static void forward(const attention_ctx *ctx);
+
 void sl_attention_forward(const sl_attention_shape *shape, const float *q, const float *k,
                           const float *v, const int32_t *key_start, const int32_t *segment_start,
                           float *out, float *probs) {
-  attention_ctx c = {shape, q, k, v, NULL, NULL, key_start, segment_start, out, probs, NULL, NULL, NULL};
+  attention_ctx c = {shape, q, k, v, NULL, NULL, key_start, segment_start, out, probs, NULL, NULL, NULL, NULL, NULL};
+  forward(&c);
+}
+
+/* Attention over a bfloat16 cache, which streams half the bytes of a float one (decoding attention
+ * is bound by that stream). Decoding rows on AVX-512 builds (headDim % 16 == 0, <= 128) widen the
+ * values in registers (attend_query_bf16); other shapes widen each task's keys and values into
+ * float scratch (exact) and run the float kernels. Equal to sl_attention_forward on the widened
+ * cache up to float summation order. */
+void sl_attention_forward_bf16kv(const sl_attention_shape *shape, const float *q, const uint16_t *k,
+                                 const uint16_t *v, const int32_t *key_start, float *out) {
+  attention_ctx c = {shape, q, NULL, NULL, NULL, NULL, key_start, NULL, out, NULL, NULL, NULL, NULL, k, v};
+  forward(&c);
+}
+
+static void forward(const attention_ctx *ctx) {
+  attention_ctx c = *ctx;
+  const sl_attention_shape *shape = c.shape;
   if (shape->query_length < SL_BLAS_MIN_ROWS) {
     const int64_t per_row = shape->heads * shape->query_length * shape->key_length * shape->head_dim;
     sl_parallel_for(shape->batch, per_row >= SL_ATTENTION_GRAIN ? 1 : SL_ATTENTION_GRAIN / (per_row + 1) + 1,
@@ -342,7 +466,7 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
 void sl_attention_backward(const sl_attention_shape *shape, const float *d_out, const float *q,
                            const float *k, const float *v, const float *probs,
                            const int32_t *segment_start, float *dq, float *dk, float *dv) {
-  attention_ctx c = {shape, q, k, v, d_out, probs, NULL, segment_start, NULL, NULL, dq, dk, dv};
+  attention_ctx c = {shape, q, k, v, d_out, probs, NULL, segment_start, NULL, NULL, dq, dk, dv, NULL, NULL};
   const int64_t tasks = shape->batch * shape->kv_heads;
   const int64_t per_task = 2 * (shape->heads / shape->kv_heads) * shape->query_length *
                            shape->key_length * shape->head_dim;

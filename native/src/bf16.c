@@ -57,6 +57,10 @@ static inline float from_bf16(uint16_t h) {
   return f;
 }
 
+void sl_bf16_round(const float *x, uint16_t *out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) out[i] = to_bf16(x[i]);
+}
+
 /* W[row][col] = w[row * row_stride + col * col_stride]: (1, K) packs W (N,K), (1, N) packs the
  * transpose of a (K,N) matrix without materialising it. */
 typedef struct {

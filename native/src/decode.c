@@ -1,7 +1,8 @@
 /* One decoder block of a KV-cache forward (prefill or decoding step) in a single call: the
  * kernels the model would otherwise call one by one from JavaScript (RMSNorm, the packed q/k/v
  * GEMMs, RoPE, the cache write, causal attention over the cache, o_proj + residual, RMSNorm,
- * gate/up GEMMs, SwiGLU, down_proj + residual) with the same arguments, so the result is bit for
+ * gate/up GEMMs, SwiGLU, down_proj + residual) with the same arguments (a bfloat16 cache: the
+ * new keys/values rounded as the JavaScript cache write rounds them), so the result is bit for
  * bit the unfused path's (only independent steps run in another order: v is projected before
  * the rotations here). At batch 1 a decoding step is ~15 small kernels
  * per block; each JavaScript round trip (tensor object, pool buffer, N-API call) cost about as
@@ -25,7 +26,7 @@ static void project(const sl_decode_shape *s, const void *w, int64_t rows, int64
 }
 
 void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm, const float *post_norm,
-                     const void *const weights[SL_DECODE_WEIGHTS], float *cache_k, float *cache_v,
+                     const void *const weights[SL_DECODE_WEIGHTS], void *cache_k, void *cache_v,
                      const int32_t *positions, const int32_t *key_start, const float *inv_freq, float *scratch) {
   const int64_t B = s->batch, T = s->time, rows = B * T, C = s->channels, I = s->intermediate;
   const int64_t H = s->heads, KH = s->kv_heads, D = s->head_dim, HD = H * D, KVD = KH * D;
@@ -41,11 +42,19 @@ void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm
   sl_rope(k, positions, inv_freq, rows, KH, D, 0, k);
   for (int64_t b = 0; b < B; b++) {
     const int64_t dst = (b * s->capacity + s->past) * KVD, src = b * T * KVD;
-    memcpy(cache_k + dst, k + src, (size_t)(T * KVD) * sizeof(float));
-    memcpy(cache_v + dst, v + src, (size_t)(T * KVD) * sizeof(float));
+    if (s->kv_bf16) {
+      sl_bf16_round(k + src, (uint16_t *)cache_k + dst, T * KVD);
+      sl_bf16_round(v + src, (uint16_t *)cache_v + dst, T * KVD);
+    } else {
+      memcpy((float *)cache_k + dst, k + src, (size_t)(T * KVD) * sizeof(float));
+      memcpy((float *)cache_v + dst, v + src, (size_t)(T * KVD) * sizeof(float));
+    }
   }
   const sl_attention_shape shape = {B, T, s->past + T, H, KH, D, s->capacity};
-  sl_attention_forward(&shape, q, cache_k, cache_v, key_start, NULL, a, NULL);
+  if (s->kv_bf16)
+    sl_attention_forward_bf16kv(&shape, q, cache_k, cache_v, key_start, a);
+  else
+    sl_attention_forward(&shape, q, cache_k, cache_v, key_start, NULL, a, NULL);
   project(s, weights[3], rows, C, HD, a, o);
   sl_add(x, o, x, rows * C);
 

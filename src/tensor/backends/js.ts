@@ -5,7 +5,7 @@
 import type { AttentionShape, Backend } from '../backend.js';
 import { attentionBackwardJs, attentionForwardJs } from './js-attention.js';
 import { gemmJs } from './js-gemm.js';
-import { bf16KernelsJs } from './js-bf16.js';
+import { bf16KernelsJs, widenBf16 } from './js-bf16.js';
 
 export function createJsBackend(): Backend {
   return {
@@ -51,6 +51,9 @@ export function createJsBackend(): Backend {
     rope: ropeJs,
     attentionForward(shape: AttentionShape, q, k, v, keyStart, out, probs, segmentStart = null) {
       attentionForwardJs(shape, q, k, v, keyStart, out, probs, segmentStart);
+    },
+    attentionForwardBf16Kv(shape: AttentionShape, q, k, v, keyStart, out) {
+      attentionForwardJs(shape, q, widenBf16(k), widenBf16(v), keyStart, out, null, null);
     },
     attentionBackward(shape: AttentionShape, dOut, q, k, v, probs, dq, dk, dv, segmentStart = null) {
       attentionBackwardJs(shape, dOut, q, k, v, probs, dq, dk, dv, segmentStart);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionShape, Backend } from '../backend.js';
 import { createJsBackend } from './js.js';
+import { bf16Bits, widenBf16 } from './js-bf16.js';
 import { loadNativeBackend, nativeBackendStatus } from './native.js';
 import { mulberry32 } from '../../util/rng.js';
 
@@ -519,6 +520,26 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
       native.attentionForward(shape, q, k, v, starts, noProbs, null);
       expect(bitsEqual(noProbs, on), `${label}: out without probs equals out with probs`).toBe(true);
     }
+  });
+
+  it('attention over a bf16 KV cache: matches js and the float kernel on the widened cache, every path', () => {
+    const bits = (x: Float32Array) => Uint16Array.from(x, (value) => bf16Bits(value));
+    // decoding rows (widened in registers where headDim % 16 == 0, in scratch otherwise) and prefill blocks
+    const cases = [...attentionCases, { label: 'prefill 5 rows, headDim 64', shape: { batch: 2, queryLength: 5, keyLength: 21, heads: 4, kvHeads: 2, headDim: 64, kvCapacity: 24 }, keyStart: [0, 3] }];
+    for (const { label, shape, keyStart } of cases) {
+      const { batch: B, queryLength: T, heads: H, kvHeads: KH, headDim: D } = shape;
+      const capacity = shape.kvCapacity ?? shape.keyLength;
+      const starts = keyStart === null ? null : Int32Array.from(keyStart);
+      const q = randomArray(B * T * H * D, 41, 2);
+      const k = bits(randomArray(B * capacity * KH * D, 42, 2)), v = bits(randomArray(B * capacity * KH * D, 43));
+      const on = new Float32Array(q.length).fill(Number.NaN), oj = new Float32Array(q.length), widened = new Float32Array(q.length);
+      native.attentionForwardBf16Kv!(shape, q, k, v, starts, on);
+      js.attentionForwardBf16Kv!(shape, q, k, v, starts, oj);
+      native.attentionForward(shape, q, widenBf16(k), widenBf16(v), starts, widened, null);
+      expectClose(on, oj, MATMUL, `attentionForwardBf16Kv ${label}`);
+      expectClose(on, widened, MATMUL, `attentionForwardBf16Kv vs float kernel ${label}`);
+    }
+    expect(() => native.attentionForwardBf16Kv!(cases[0].shape, new Float32Array(10), new Uint16Array(10), new Uint16Array(10), null, new Float32Array(10))).toThrow(/q/);
   });
 
   it('attention backward matches js (dq, dk, dv), including masked rows', () => {

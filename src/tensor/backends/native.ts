@@ -45,6 +45,7 @@ interface NativeAddon {
   decodeScratchLength?: DecodeLayerKernels['scratchLength'];
   fingerprint?: Backend['fingerprint'];
   alignmentOf?: Backend['alignmentOf'];
+  attentionForwardBf16Kv?: Backend['attentionForwardBf16Kv'];
 }
 
 export interface NativeBuildInfo {
@@ -135,6 +136,7 @@ export function loadNativeBackend(threads?: number): Backend | null {
     rmsnormBackward: addon.rmsnormBackward,
     rope: addon.rope,
     attentionForward: addon.attentionForward,
+    attentionForwardBf16Kv: addon.attentionForwardBf16Kv,
     attentionBackward: addon.attentionBackward,
     swigluForward: addon.swigluForward,
     swigluBackward: addon.swigluBackward,
