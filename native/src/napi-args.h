@@ -19,6 +19,10 @@ typedef struct {
 
 int sl_args_init(napi_env env, napi_callback_info info, const char *fn, size_t expected,
                  sl_args *args);
+/* 1 when `value` is a typed array (its element type, first element and length out); 0, with nothing
+ * thrown, otherwise: callers that take several element types write their own message. */
+int sl_typed_array_info(napi_env env, napi_value value, napi_typedarray_type *type, void **data,
+                        size_t *count);
 int sl_arg_f32(sl_args *args, size_t index, const char *name, float **data, int64_t *length);
 /* Accepts null/undefined: *data = NULL, *length = 0. */
 int sl_arg_f32_or_null(sl_args *args, size_t index, const char *name, float **data,

