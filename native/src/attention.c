@@ -25,6 +25,8 @@
 /* Keys ahead that the decoding loop prefetches (see attend_query; 8: batch-64 decoding
  * attention -10%, 24: no gain). */
 #define PREFETCH_KEYS 8
+/* Output sums the bf16 decoding loop keeps in registers (24 of the 32 zmm: 6 heads of D = 64). */
+#define PV_REGS 24
 
 /* Softmax of one score row over keys [lo, hi] in place; zero outside, all zero when hi < lo. */
 static void softmax_visible(float *p, int64_t lo, int64_t hi, int64_t S) {
@@ -77,54 +79,103 @@ static inline void scores16(const float *q, const float *k0, int64_t stride, int
 #endif
 
 #ifdef __AVX512F__
-/* 16 bfloat16 values widened to float (exact) */
-static inline __m512 load_bf16x16(const uint16_t *p) {
-  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
+/* A bf16 cache row read 32 values at a time: each 32-bit lane holds two neighbours, so the even
+ * one widens with a shift and the odd one with a mask (exact, one instruction each, no shuffle);
+ * the query and the output are split and merged into the same even / odd order once per head. */
+static inline __m512 bf16_even(__m512i pairs) { return _mm512_castsi512_ps(_mm512_slli_epi32(pairs, 16)); }
+static inline __m512 bf16_odd(__m512i pairs) { return _mm512_castsi512_ps(_mm512_and_si512(pairs, _mm512_set1_epi32((int)0xFFFF0000u))); }
+
+/* 16 keys' (n <= 16, the rest score 0 and are not stored) scaled dot products with one head's
+ * query, split into even / odd halves qe, qo (D / 32 vectors each); the same lane sums for every
+ * key, whichever pass it falls in. */
+static inline __attribute__((always_inline)) void scores16_bf16(const __m512 *qe, const __m512 *qo, const uint16_t *k0, int64_t stride, int64_t pairs32,
+                                 int n, float scale, float *p) {
+  __m512 acc[16];
+  for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < pairs32; c++)
+    for (int j = 0; j < n; j++) {
+      const __m512i kv = _mm512_loadu_si512((const void *)(k0 + j * stride + 32 * c));
+      acc[j] = _mm512_fmadd_ps(qo[c], bf16_odd(kv), _mm512_fmadd_ps(qe[c], bf16_even(kv), acc[j]));
+    }
+  const __m512 sums = _mm512_mul_ps(sum16_transposed(acc), _mm512_set1_ps(scale));
+  if (n == 16) _mm512_storeu_ps(p, sums);
+  else _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), sums);
 }
 
-/* attend_query over a bfloat16 cache (D % 16 == 0, D <= 128), widening in registers: scores 16
- * keys per pass (as scores16), the output one head at a time with its D floats in registers. */
-static void attend_query_bf16(const float *q, const uint16_t *kbase, const uint16_t *vbase, int64_t H, int64_t KH,
-                              int64_t lo, int64_t hi, int64_t S, int64_t D, float scale, float *const *p, float *out) {
-  const int64_t group = H / KH, kv_stride = KH * D, chunks = D / 16;
+/* attend_query over a bfloat16 cache (D % 32 == 0, D <= 128), widening in registers: scores 16
+ * keys per pass (the next 16 prefetched), then the output with keys in memory order and up to
+ * PV_REGS / (D / 16) heads' sums in registers, so each row of values streams through once. The
+ * output equals the float kernel on the widened cache up to the order of the score sums. */
+static inline __attribute__((always_inline)) void attend_query_bf16_d(const float *q, const uint16_t *kbase, const uint16_t *vbase,
+    int64_t H, int64_t KH, int64_t lo, int64_t hi, int64_t S, const int64_t pairs32, float scale, float *const *p, float *out) {
+  const int64_t D = 32 * pairs32, group = H / KH, kv_stride = KH * D;
   if (hi < lo) {
     memset(out, 0, (size_t)(H * D) * sizeof(float));
     for (int64_t h = 0; h < H; h++) memset(p[h], 0, (size_t)S * sizeof(float));
     return;
   }
-  int64_t s = lo;
-  for (; s + 15 <= hi; s += 16)
+  const __m512i even_index = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd_index = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  for (int64_t s = lo; s <= hi; s += 16) {
+    const int n = hi - s + 1 < 16 ? (int)(hi - s + 1) : 16;
+    /* the next 16 keys (every head's row side by side) on their way while these are scored */
+    if (s + 31 <= hi)
+      for (int64_t f = 0; f < 16 * kv_stride * 2; f += 64) _mm_prefetch((const char *)(kbase + (s + 16) * kv_stride) + f, _MM_HINT_T0);
     for (int64_t h = 0; h < H; h++) {
-      const float *qh = q + h * D;
-      const uint16_t *k0 = kbase + s * kv_stride + (h / group) * D;
-      __m512 acc[16];
-      for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();
-      for (int64_t d = 0; d < D; d += 16) {
-        const __m512 qv = _mm512_loadu_ps(qh + d);
-        for (int j = 0; j < 16; j++) acc[j] = _mm512_fmadd_ps(qv, load_bf16x16(k0 + j * kv_stride + d), acc[j]);
+      __m512 qe[4], qo[4];
+      for (int64_t c = 0; c < pairs32; c++) {
+        const __m512 a = _mm512_loadu_ps(q + h * D + 32 * c), b = _mm512_loadu_ps(q + h * D + 32 * c + 16);
+        qe[c] = _mm512_permutex2var_ps(a, even_index, b);
+        qo[c] = _mm512_permutex2var_ps(a, odd_index, b);
       }
-      _mm512_storeu_ps(p[h] + s, _mm512_mul_ps(sum16_transposed(acc), _mm512_set1_ps(scale)));
+      const uint16_t *k0 = kbase + s * kv_stride + (h / group) * D;
+      if (n == 16) scores16_bf16(qe, qo, k0, kv_stride, pairs32, 16, scale, p[h] + s);
+      else scores16_bf16(qe, qo, k0, kv_stride, pairs32, n, scale, p[h] + s);
     }
-  for (; s <= hi; s++)
-    for (int64_t h = 0; h < H; h++) {
-      const float *qh = q + h * D;
-      const uint16_t *kr = kbase + s * kv_stride + (h / group) * D;
-      __m512 acc = _mm512_setzero_ps();
-      for (int64_t d = 0; d < D; d += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(qh + d), load_bf16x16(kr + d), acc);
-      p[h][s] = _mm512_reduce_add_ps(acc) * scale;
-    }
+  }
   for (int64_t h = 0; h < H; h++) softmax_visible(p[h], lo, hi, S);
-  for (int64_t h = 0; h < H; h++) {
-    const float *ph = p[h];
-    const uint16_t *vh = vbase + (h / group) * D;
-    __m512 acc[8];
-    for (int64_t i = 0; i < chunks; i++) acc[i] = _mm512_setzero_ps();
+  /* lane l of the even / odd sums of 32 values holds values 2l and 2l + 1: merged back in order */
+  const __m512i low_index = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512i high_index = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+  const int64_t per_group = PV_REGS / (2 * pairs32);
+  for (int64_t h0 = 0; h0 < H; h0 += per_group) {
+    const int64_t count = H - h0 < per_group ? H - h0 : per_group;
+    const int64_t first = (h0 / group) * D * 2, last = ((h0 + count - 1) / group + 1) * D * 2; /* bytes of a row these heads read */
+    __m512 acc[PV_REGS];
+    for (int i = 0; i < PV_REGS; i++) acc[i] = _mm512_setzero_ps();
     for (int64_t t = lo; t <= hi; t++) {
-      const __m512 pt = _mm512_set1_ps(ph[t]);
-      const uint16_t *vr = vh + t * kv_stride;
-      for (int64_t i = 0; i < chunks; i++) acc[i] = _mm512_fmadd_ps(pt, load_bf16x16(vr + 16 * i), acc[i]);
+      const uint16_t *vr = vbase + t * kv_stride;
+      if (t + PREFETCH_KEYS <= hi)
+        for (int64_t f = first; f < last; f += 64) _mm_prefetch((const char *)(vr + PREFETCH_KEYS * kv_stride) + f, _MM_HINT_T0);
+      for (int64_t h = 0; h < per_group; h++) {
+        if (h >= count) break;
+        const __m512 pt = _mm512_set1_ps(p[h0 + h][t]);
+        const uint16_t *vh = vr + ((h0 + h) / group) * D;
+        __m512 *a = acc + 2 * pairs32 * h;
+        for (int64_t c = 0; c < pairs32; c++) {
+          const __m512i kv = _mm512_loadu_si512((const void *)(vh + 32 * c));
+          a[2 * c] = _mm512_fmadd_ps(pt, bf16_even(kv), a[2 * c]);
+          a[2 * c + 1] = _mm512_fmadd_ps(pt, bf16_odd(kv), a[2 * c + 1]);
+        }
+      }
     }
-    for (int64_t i = 0; i < chunks; i++) _mm512_storeu_ps(out + h * D + 16 * i, acc[i]);
+    for (int64_t h = 0; h < count; h++)
+      for (int64_t c = 0; c < pairs32; c++) {
+        const __m512 e = acc[2 * pairs32 * h + 2 * c], o = acc[2 * pairs32 * h + 2 * c + 1];
+        _mm512_storeu_ps(out + (h0 + h) * D + 32 * c, _mm512_permutex2var_ps(e, low_index, o));
+        _mm512_storeu_ps(out + (h0 + h) * D + 32 * c + 16, _mm512_permutex2var_ps(e, high_index, o));
+      }
+  }
+}
+
+/* One instance per head dimension (32, 64, 96, 128), so every register array has a fixed size. */
+static void attend_query_bf16(const float *q, const uint16_t *kbase, const uint16_t *vbase, int64_t H, int64_t KH,
+                              int64_t lo, int64_t hi, int64_t S, int64_t D, float scale, float *const *p, float *out) {
+  switch (D / 32) {
+    case 1: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 1, scale, p, out); break;
+    case 2: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 2, scale, p, out); break;
+    case 3: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 3, scale, p, out); break;
+    default: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 4, scale, p, out); break;
   }
 }
 #endif
@@ -321,7 +372,7 @@ static void attention_decode_range(void *p, int64_t lo, int64_t hi) {
   const int64_t D = sh->head_dim, cap = sh->kv_capacity;
   const float scale = 1.0f / sqrtf((float)D);
 #ifdef __AVX512F__
-  const int in_registers = c->k16 && D % 16 == 0 && D <= 128; /* bf16 cache widened in registers */
+  const int in_registers = c->k16 && D % 32 == 0 && D <= 128; /* bf16 cache widened in registers */
 #else
   const int in_registers = 0;
 #endif

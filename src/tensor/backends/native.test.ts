@@ -192,6 +192,10 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     // a remainder after them, and rows whose visible keys start mid-pass or leave fewer than 16
     { label: 'decode, 16-key passes', shape: { batch: 4, queryLength: 1, keyLength: 39, heads: 4, kvHeads: 2, headDim: 64, kvCapacity: 41 }, keyStart: [0, 5, 30, 39] },
     { label: 'decode, 16-key passes, 2 queries', shape: { batch: 2, queryLength: 2, keyLength: 35, heads: 2, kvHeads: 2, headDim: 32 }, keyStart: [1, 0] },
+    // a bf16 cache on AVX-512 (headDim % 32 == 0) sums the output of up to 24 / (headDim / 16) heads at
+    // once: headDim 128 (3 heads, then 1) and 96 (4 heads, then 4 and 2) with grouped kv heads
+    { label: 'decode, headDim 128, head groups', shape: { batch: 3, queryLength: 1, keyLength: 37, heads: 4, kvHeads: 4, headDim: 128, kvCapacity: 40 }, keyStart: [0, 20, 36] },
+    { label: 'decode, headDim 96, grouped heads', shape: { batch: 2, queryLength: 1, keyLength: 18, heads: 10, kvHeads: 5, headDim: 96 }, keyStart: [2, 0] },
   ];
 
   it('decoding attention is bit-identical for any thread count; an entry with no visible key gets zeros', () => {
