@@ -200,11 +200,9 @@ static void load_tile_config(void) {
 
 /* Jobs [lo, hi) over (m pair, n pair): 2 x 2 tiles of 16 x 16 outputs, 4 accumulators. */
 __attribute__((target("amx-tile,amx-bf16")))
-static void amx_range(void *p, int64_t lo, int64_t hi) {
-  const gemm_ctx *c = p;
+static void amx_jobs(const gemm_ctx *c, int64_t lo, int64_t hi) {
   float tmp[256];
   const int64_t nblocks = round_up(c->N, NB) / NB, npairs = (nblocks + 1) / 2;
-  load_tile_config();
   for (int64_t job = lo; job < hi; job++) {
     /* row pair major: consecutive jobs keep one 32-row slice of A in L1 and sweep every output
      * column of it (a packed W of up to ~1 MB stays in L2), so A is read once and C written row block by row
@@ -239,6 +237,12 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
       if (two_n) STORE_TILE(3, mb0 * 16 + 16, nb0 * 16 + 16);
     }
   }
+}
+
+__attribute__((target("amx-tile,amx-bf16")))
+static void amx_range(void *p, int64_t lo, int64_t hi) {
+  load_tile_config();
+  amx_jobs(p, lo, hi);
   _tile_release(); /* a worker that keeps live tile state makes every context switch save ~8 KiB */
 }
 
@@ -499,14 +503,15 @@ static void scratch_done(void *p, size_t bytes) {
   if (bytes > SCRATCH_KEEP_BYTES) free(p);
 }
 
-static void run_gemm(int64_t M, int64_t N, int64_t K, const float *x, int64_t x_row_stride, int64_t x_col_stride,
-                     const uint16_t *packed, float *y, int accumulate) {
+/* A = bf16(x) in the layout the GEMM path reads (tiled for AMX, rows of Kp otherwise), in scratch
+ * slot 0; *bytes gets its size (for scratch_done). */
+static uint16_t *convert_a(int64_t M, int64_t K, const float *x, int64_t x_row_stride, int64_t x_col_stride, size_t *bytes) {
   const int64_t Kp = round_up(K, KB), mblocks = round_up(M, 16) / 16;
   const int fast = sl_bf16_fast();
   /* AMX reads whole 16-row tiles: pad the rows (zeros; padded rows' outputs are discarded) */
   const int64_t rows = fast ? mblocks * 16 : M;
-  const size_t a_bytes = (size_t)(rows * Kp) * sizeof(uint16_t);
-  uint16_t *a = scratch_get(0, a_bytes);
+  *bytes = (size_t)(rows * Kp) * sizeof(uint16_t);
+  uint16_t *a = scratch_get(0, *bytes);
   /* the tiled layout's padded rows (the last tile's rows M..) are zeroed before the conversion fills the rest */
   if (fast && rows > M) memset(a + (mblocks - 1) * Kp * 16, 0, (size_t)(16 * Kp) * sizeof(uint16_t));
   convert_ctx cc = {x, a, M, K, Kp, x_row_stride, x_col_stride, fast};
@@ -515,19 +520,87 @@ static void run_gemm(int64_t M, int64_t N, int64_t K, const float *x, int64_t x_
   if (fast && (x_col_stride == 1 || x_row_stride == 1)) convert = convert_range_avx512;
 #endif
   sl_parallel_for(M, sl_rows_grain(K, SL_ELEMENTWISE_GRAIN), convert, &cc);
-  gemm_ctx g = {a, packed, y, M, N, Kp, Kp / KB, mblocks, accumulate};
-  const int64_t nblocks = round_up(N, NB) / NB;
+  return a;
+}
+
+/* Units of parallel work of one product: AMX jobs (2 x 2 tiles) or portable column blocks. */
+static int64_t work_units(const gemm_ctx *g, int fast) {
+  const int64_t nblocks = round_up(g->N, NB) / NB;
+  return fast ? (nblocks + 1) / 2 * ((g->mblocks + 1) / 2) : nblocks;
+}
+
+/* Several products of one A (see sl_bf16_gemm_shared): unit u of the concatenated work lists. */
+typedef struct {
+  const gemm_ctx *g;
+  int count;
+  int64_t first[SL_BF16_SHARED_MAX + 1]; /* first unit of product i; first[count] = total */
+} shared_ctx;
+
+static void shared_units(const shared_ctx *c, int64_t lo, int64_t hi, void (*run)(const gemm_ctx *, int64_t, int64_t)) {
+  for (int i = 0; i < c->count; i++) {
+    const int64_t from = lo > c->first[i] ? lo : c->first[i], to = hi < c->first[i + 1] ? hi : c->first[i + 1];
+    if (from < to) run(&c->g[i], from - c->first[i], to - c->first[i]);
+  }
+}
+
+static void portable_jobs(const gemm_ctx *g, int64_t lo, int64_t hi) { portable_range((void *)g, lo, hi); }
+static void portable_shared_range(void *p, int64_t lo, int64_t hi) { shared_units(p, lo, hi, portable_jobs); }
+#ifdef SL_AMX_POSSIBLE
+__attribute__((target("amx-tile,amx-bf16")))
+static void amx_shared_range(void *p, int64_t lo, int64_t hi) {
+  load_tile_config();
+  shared_units(p, lo, hi, amx_jobs);
+  _tile_release();
+}
+#endif
+
+/* y_i (M, N_i) (+)= A @ W_i^T for the `count` products of one converted A, in one parallel loop. */
+static void run_products(gemm_ctx *g, int count, int64_t Kp) {
+  const int fast = sl_bf16_fast();
+  shared_ctx sc = {g, count, {0}};
+  for (int i = 0; i < count; i++) sc.first[i + 1] = sc.first[i] + work_units(&g[i], fast);
 #ifdef SL_AMX_POSSIBLE
   if (fast) {
-    const int64_t jobs = (nblocks + 1) / 2 * ((mblocks + 1) / 2);
     /* about 64 KiB of weights per chunk at least: a hand-off costs ~1-2 us */
     const int64_t grain = (32768 / (Kp * 2 * NB)) + 1;
-    sl_parallel_for(jobs, grain, amx_range, &g);
-    scratch_done(a, a_bytes);
+    if (count == 1) sl_parallel_for(sc.first[1], grain, amx_range, g);
+    else sl_parallel_for(sc.first[count], grain, amx_shared_range, &sc);
     return;
   }
 #endif
-  sl_parallel_for(nblocks, 1, portable_range, &g);
+  if (count == 1) sl_parallel_for(sc.first[1], 1, portable_range, g);
+  else sl_parallel_for(sc.first[count], 1, portable_shared_range, &sc);
+}
+
+static void run_gemm(int64_t M, int64_t N, int64_t K, const float *x, int64_t x_row_stride, int64_t x_col_stride,
+                     const uint16_t *packed, float *y, int accumulate) {
+  size_t a_bytes;
+  uint16_t *a = convert_a(M, K, x, x_row_stride, x_col_stride, &a_bytes);
+  const int64_t Kp = round_up(K, KB);
+  gemm_ctx g = {a, packed, y, M, N, Kp, Kp / KB, round_up(M, 16) / 16, accumulate};
+  run_products(&g, 1, Kp);
+  scratch_done(a, a_bytes);
+}
+
+void sl_bf16_gemm_shared(int64_t M, int64_t K, const float *x, int count, const int64_t *N, const uint16_t *const *packed,
+                         float *const *y) {
+  if (M <= 0 || count <= 0) return;
+  if (count > SL_BF16_SHARED_MAX) {
+    for (int i = 0; i < count; i++) sl_bf16_gemm(0, M, N[i], K, x, packed[i], y[i], 0);
+    return;
+  }
+  if (K <= 0) {
+    for (int i = 0; i < count; i++) memset(y[i], 0, (size_t)(M * N[i]) * sizeof(float));
+    return;
+  }
+  size_t a_bytes;
+  uint16_t *a = convert_a(M, K, x, K, 1, &a_bytes);
+  const int64_t Kp = round_up(K, KB);
+  gemm_ctx g[SL_BF16_SHARED_MAX];
+  int used = 0;
+  for (int i = 0; i < count; i++)
+    if (N[i] > 0) g[used++] = (gemm_ctx){a, packed[i], y[i], M, N[i], Kp, Kp / KB, round_up(M, 16) / 16, 0};
+  run_products(g, used, Kp);
   scratch_done(a, a_bytes);
 }
 

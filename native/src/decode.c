@@ -25,6 +25,19 @@ static void project(const sl_decode_shape *s, const void *w, int64_t rows, int64
     sl_f32_packed_gemm(rows, N, K, x, (const float *)w, y);
 }
 
+/* Products of one input with weights[first .. first + count): bf16 weights share its conversion
+ * and one parallel loop (sl_bf16_gemm_shared, the same bits as one call each). */
+static void project_shared(const sl_decode_shape *s, const void *const weights[SL_DECODE_WEIGHTS], int first, int count, int64_t rows,
+                     const int64_t *N, int64_t K, const float *x, float *const *y) {
+  if (s->bf16) {
+    const uint16_t *packed[SL_BF16_SHARED_MAX];
+    for (int i = 0; i < count; i++) packed[i] = (const uint16_t *)weights[first + i];
+    sl_bf16_gemm_shared(rows, K, x, count, N, packed, y);
+    return;
+  }
+  for (int i = 0; i < count; i++) project(s, weights[first + i], rows, N[i], K, x, y[i]);
+}
+
 void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm, const float *post_norm,
                      const void *const weights[SL_DECODE_WEIGHTS], void *cache_k, void *cache_v,
                      const int32_t *positions, const int32_t *key_start, const float *inv_freq, float *scratch) {
@@ -35,9 +48,7 @@ void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm
 
   /* attention: x += o_proj(attn(rope(q), rope(k), v)) */
   sl_rmsnorm_forward(x, input_norm, rows, C, s->eps, h, rstd);
-  project(s, weights[0], rows, HD, C, h, q);
-  project(s, weights[1], rows, KVD, C, h, k);
-  project(s, weights[2], rows, KVD, C, h, v);
+  project_shared(s, weights, 0, 3, rows, (const int64_t[]){HD, KVD, KVD}, C, h, (float *const[]){q, k, v});
   sl_rope(q, positions, inv_freq, rows, H, D, 0, q);
   sl_rope(k, positions, inv_freq, rows, KH, D, 0, k);
   for (int64_t b = 0; b < B; b++) {
@@ -60,8 +71,7 @@ void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm
 
   /* MLP: x += down(silu(gate(h)) * up(h)) */
   sl_rmsnorm_forward(x, post_norm, rows, C, s->eps, h, rstd);
-  project(s, weights[4], rows, I, C, h, gate);
-  project(s, weights[5], rows, I, C, h, up);
+  project_shared(s, weights, 4, 2, rows, (const int64_t[]){I, I}, C, h, (float *const[]){gate, up});
   sl_swiglu_forward(gate, up, gate, rows * I);
   project(s, weights[6], rows, C, I, gate, o);
   sl_add(x, o, x, rows * C);

@@ -26,6 +26,12 @@ void sl_bf16_pack(const float *W, int64_t N, int64_t K, int transposed, uint16_t
 /* y (M,N) = bf16(x) (M,K) @ W^T (+ y if accumulate), W packed by sl_bf16_pack; x stored (K,M) if trans_x */
 void sl_bf16_gemm(int trans_x, int64_t M, int64_t N, int64_t K, const float *x, const uint16_t *packed, float *y,
                   int accumulate);
+/* The products of one input with several packed weights (q, k, v; gate, up): y_i (M, N_i) =
+ * bf16(x) (M,K) @ W_i^T, x converted once and every product's tiles in one parallel loop; each y_i
+ * equal bit for bit to sl_bf16_gemm's. Up to SL_BF16_SHARED_MAX products share a loop. */
+#define SL_BF16_SHARED_MAX 4
+void sl_bf16_gemm_shared(int64_t M, int64_t K, const float *x, int count, const int64_t *N, const uint16_t *const *packed,
+                         float *const *y);
 /* out[i] = x[i] rounded to bfloat16 bits (nearest even; NaN stays a quiet NaN), as torch rounds */
 void sl_bf16_round(const float *x, uint16_t *out, int64_t n);
 /* Mixed-precision training GEMM: C (M,N) (+= if accumulate) bf16(op(A)) @ bf16(op(B)), float32

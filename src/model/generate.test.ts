@@ -243,6 +243,28 @@ describe('generate', () => {
     }
   });
 
+  it.skipIf(!nativeBackendStatus().available)('native fused decode at a width whose shared q/k/v and gate/up products split across threads mid-weight: bits of the unfused kernels', () => {
+    // hidden 512: a chunk of the shared products' parallel loop holds ~3 tile jobs, so chunks end inside q, k, v, gate and up
+    const local = new LlamaModel(createEngine({ backend: 'native', threads: 2 }), resolveLlamaConfig({
+      hidden_size: 512, intermediate_size: 768, num_hidden_layers: 1, num_attention_heads: 8, num_key_value_heads: 4,
+      vocab_size: 64, max_position_embeddings: 64, rms_norm_eps: 1e-5, tie_word_embeddings: false,
+    }), { seed: 3 });
+    const rows = Array.from({ length: 8 }, (_, b) => Array.from({ length: 16 }, (_, t) => (b * 13 + t * 5) % 64));
+    const logits = (fused: boolean) => {
+      local.fusedDecode = fused;
+      const cache = new KVCache(local.config, rows.length, 18);
+      return local.engine.noGrad(() => [
+        local.forward(Int32Array.from(rows.flat()), rows.length, 16, { cache }).logits.data.slice(),
+        local.forward(Int32Array.from(rows, (_, b) => b), rows.length, 1, { cache }).logits.data.slice(),
+      ]);
+    };
+    for (const weights of ['f32', 'bf16'] as const) {
+      local.decodeWeights = weights;
+      const unfused = logits(false), fused = logits(true);
+      fused.forEach((l, i) => expect(Buffer.from(l.buffer).equals(Buffer.from(unfused[i].buffer)), `${weights} forward ${i}`).toBe(true));
+    }
+  });
+
   it.skipIf(!nativeBackendStatus().available)('native: packed decoding weights are reused across calls until a weight changes, never stale', () => {
     const load = () => {
       const m = new LlamaModel(createEngine({ backend: 'native' }), model.config);
