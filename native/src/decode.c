@@ -11,8 +11,22 @@
 #include <string.h>
 #include "kernels.h"
 
+/* A prefill of many rows runs the block on groups of whole batch rows of about this many tokens,
+ * so its activations (gate and up: rows x intermediate floats each) stay in cache between the
+ * kernels instead of streaming through memory five times (batch 64 x 64 tokens: ~25 MB each).
+ * Rows are independent (attention reads only its own batch row), so the bits are the same.
+ * Batch 64 x 64-token prefill, small shape, 2-vCPU Xeon with AVX-512 + AMX: 147-160 ms ungrouped, 128 tokens 145-158,
+ * 256: 133-139, 512: 117-123, 1024: 118-132, 2048: 127-131. */
+#define GROUP_TOKENS 512
+
+/* batch rows per group */
+static int64_t group_rows(const sl_decode_shape *s) {
+  const int64_t group = s->time >= GROUP_TOKENS ? 1 : s->time > 0 ? GROUP_TOKENS / s->time : s->batch;
+  return group < s->batch ? group : s->batch;
+}
+
 int64_t sl_decode_scratch_length(const sl_decode_shape *s) {
-  const int64_t rows = s->batch * s->time;
+  const int64_t rows = group_rows(s) * s->time;
   const int64_t q = s->heads * s->head_dim, kv = s->kv_heads * s->head_dim;
   return rows * (2 * s->channels + 2 * q + 2 * kv + 2 * s->intermediate + 1);
 }
@@ -38,9 +52,9 @@ static void project_shared(const sl_decode_shape *s, const void *const weights[S
   for (int i = 0; i < count; i++) project(s, weights[first + i], rows, N[i], K, x, y[i]);
 }
 
-void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm, const float *post_norm,
-                     const void *const weights[SL_DECODE_WEIGHTS], void *cache_k, void *cache_v,
-                     const int32_t *positions, const int32_t *key_start, const float *inv_freq, float *scratch) {
+static void decode_rows(const sl_decode_shape *s, float *x, const float *input_norm, const float *post_norm,
+                        const void *const weights[SL_DECODE_WEIGHTS], void *cache_k, void *cache_v,
+                        const int32_t *positions, const int32_t *key_start, const float *inv_freq, float *scratch) {
   const int64_t B = s->batch, T = s->time, rows = B * T, C = s->channels, I = s->intermediate;
   const int64_t H = s->heads, KH = s->kv_heads, D = s->head_dim, HD = H * D, KVD = KH * D;
   float *h = scratch, *q = h + rows * C, *k = q + rows * HD, *v = k + rows * KVD, *a = v + rows * KVD;
@@ -75,4 +89,17 @@ void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm
   sl_swiglu_forward(gate, up, gate, rows * I);
   project(s, weights[6], rows, C, I, gate, o);
   sl_add(x, o, x, rows * C);
+}
+
+void sl_decode_layer(const sl_decode_shape *s, float *x, const float *input_norm, const float *post_norm,
+                     const void *const weights[SL_DECODE_WEIGHTS], void *cache_k, void *cache_v,
+                     const int32_t *positions, const int32_t *key_start, const float *inv_freq, float *scratch) {
+  const int64_t group = group_rows(s), T = s->time, cache_row = s->capacity * s->kv_heads * s->head_dim;
+  const size_t element = s->kv_bf16 ? sizeof(uint16_t) : sizeof(float);
+  for (int64_t b0 = 0; b0 < s->batch; b0 += group) {
+    sl_decode_shape part = *s;
+    part.batch = s->batch - b0 < group ? s->batch - b0 : group;
+    decode_rows(&part, x + b0 * T * s->channels, input_norm, post_norm, weights, (char *)cache_k + (size_t)(b0 * cache_row) * element,
+                (char *)cache_v + (size_t)(b0 * cache_row) * element, positions + b0 * T, key_start ? key_start + b0 : NULL, inv_freq, scratch);
+  }
 }

@@ -243,19 +243,21 @@ describe('generate', () => {
     }
   });
 
-  it.skipIf(!nativeBackendStatus().available)('native fused decode at a width whose shared q/k/v and gate/up products split across threads mid-weight: bits of the unfused kernels', () => {
+  it.skipIf(!nativeBackendStatus().available)('native fused decode at a width whose shared q/k/v and gate/up products split across threads mid-weight, prefill in groups of rows: bits of the unfused kernels', () => {
     // hidden 512: a chunk of the shared products' parallel loop holds ~3 tile jobs, so chunks end inside q, k, v, gate and up
     const local = new LlamaModel(createEngine({ backend: 'native', threads: 2 }), resolveLlamaConfig({
       hidden_size: 512, intermediate_size: 768, num_hidden_layers: 1, num_attention_heads: 8, num_key_value_heads: 4,
       vocab_size: 64, max_position_embeddings: 64, rms_norm_eps: 1e-5, tie_word_embeddings: false,
     }), { seed: 3 });
-    const rows = Array.from({ length: 8 }, (_, b) => Array.from({ length: 16 }, (_, t) => (b * 13 + t * 5) % 64));
+    // 40 left-padded rows of 16 tokens: the fused prefill runs in groups of 32 batch rows (512 tokens), then 8
+    const rows = Array.from({ length: 40 }, (_, b) => Array.from({ length: 9 + (b % 7) }, (_, t) => (b * 13 + t * 5) % 64));
+    const { ids, positions, keyStart, time } = leftPadBatch(rows);
     const logits = (fused: boolean) => {
       local.fusedDecode = fused;
-      const cache = new KVCache(local.config, rows.length, 18);
+      const cache = new KVCache(local.config, rows.length, time + 2);
       return local.engine.noGrad(() => [
-        local.forward(Int32Array.from(rows.flat()), rows.length, 16, { cache }).logits.data.slice(),
-        local.forward(Int32Array.from(rows, (_, b) => b), rows.length, 1, { cache }).logits.data.slice(),
+        local.forward(ids, rows.length, time, { cache, positions, keyStart }).logits.data.slice(),
+        local.forward(Int32Array.from(rows, (_, b) => b), rows.length, 1, { cache, positions: Int32Array.from(rows, (r) => r.length), keyStart }).logits.data.slice(),
       ]);
     };
     for (const weights of ['f32', 'bf16'] as const) {
