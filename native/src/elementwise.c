@@ -101,7 +101,11 @@ typedef struct {
  * Intel cores (measured 7-9 ns per element instead of < 1 on a Xeon with AVX-512). Same results. */
 #define SWIGLU_BLOCK 256
 
-/* silu(g) = g * sigmoid(g), in float with the vectorisable sl_expf. */
+/* silu(g) = g * sigmoid(g), in float with the vectorisable sl_expf; 512-bit vectors where the
+ * build has them (GCC's default for AVX-512 targets is 256: 64 x 1536 elements 43.5 -> 33.6 us). */
+#ifdef __AVX512F__
+__attribute__((target("prefer-vector-width=512")))
+#endif
 static void swiglu_forward_range(void *p, int64_t lo, int64_t hi) {
   const swiglu_ctx *c = p;
   const float *gate = c->gate, *up = c->up;
