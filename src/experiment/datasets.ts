@@ -26,6 +26,15 @@ export function safetySet(config: Readonly<ExperimentConfig>, n: number): ChatEx
   return generateHhh({ n, seed: dataSeed(config, 'safety'), split: 'train' });
 }
 
+/**
+ * The run's HHH safety set of `n` conversations: the task's own (Task.safetySet) where it has
+ * one, else the general corpus above. Safety SFT and RL both draw from it, so the two see the
+ * same prompts, and a shared cache entry means the same set whichever stage built it.
+ */
+export function taskSafetySet(ctx: Pick<StageContext, 'config' | 'task' | 'shared'>, n: number): ChatExample[] {
+  return ctx.shared(`hhh-safety-set:${n}`, () => ctx.task.safetySet?.(ctx.config, n, ctx.shared) ?? safetySet(ctx.config, n));
+}
+
 /** Held-out verifiable HHH tasks: the helpfulness check every task's evaluator runs. */
 export function hhhEvalSet(config: Readonly<ExperimentConfig>): ChatExample[] {
   return generateHhhEval({ n: config.eval.hhhPrompts, seed: dataSeed(config, 'evalHhh') });

