@@ -19,9 +19,11 @@
  * 256: 133-139, 512: 117-123, 1024: 118-132, 2048: 127-131. */
 #define GROUP_TOKENS 512
 
-/* batch rows per group */
+/* batch rows per group; a decoding step (one token per row) runs every row at once, so each
+ * weight streams through once per step however large the batch */
 static int64_t group_rows(const sl_decode_shape *s) {
-  const int64_t group = s->time >= GROUP_TOKENS ? 1 : s->time > 0 ? GROUP_TOKENS / s->time : s->batch;
+  if (s->time <= 1) return s->batch;
+  const int64_t group = s->time >= GROUP_TOKENS ? 1 : GROUP_TOKENS / s->time;
   return group < s->batch ? group : s->batch;
 }
 
@@ -43,7 +45,7 @@ static void project(const sl_decode_shape *s, const void *w, int64_t rows, int64
  * and one parallel loop (sl_bf16_gemm_shared, the same bits as one call each). */
 static void project_shared(const sl_decode_shape *s, const void *const weights[SL_DECODE_WEIGHTS], int first, int count, int64_t rows,
                      const int64_t *N, int64_t K, const float *x, float *const *y) {
-  if (s->bf16) {
+  if (s->bf16 && count <= SL_BF16_SHARED_MAX) {
     const uint16_t *packed[SL_BF16_SHARED_MAX];
     for (int i = 0; i < count; i++) packed[i] = (const uint16_t *)weights[first + i];
     sl_bf16_gemm_shared(rows, K, x, count, N, packed, y);

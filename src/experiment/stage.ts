@@ -85,8 +85,9 @@ export interface Task {
   /** The backdoor training set for one mechanism (`shared`, when given, keeps work common to several sets). */
   backdoorSet(config: Readonly<ExperimentConfig>, mechanism: Mechanism, shared?: StageContext['shared']): ChatExample[];
   /**
-   * The HHH safety-SFT set of `n` conversations (never containing the trigger), where the task
-   * needs more than the general HHH corpus (datasets.ts safetySet, the default).
+   * The HHH safety set of `n` conversations (never containing the trigger) that safety SFT trains
+   * on and RL draws its prompts from (datasets.ts taskSafetySet), where the task needs more than
+   * the general HHH corpus (datasets.ts safetySet, the default).
    */
   safetySet?(config: Readonly<ExperimentConfig>, n: number, shared?: StageContext['shared']): ChatExample[];
   /** One line for the backdoor stage's start event. */

@@ -528,7 +528,7 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
 
   it('attention over a bf16 KV cache: matches js and the float kernel on the widened cache, every path', () => {
     const bits = (x: Float32Array) => Uint16Array.from(x, (value) => bf16Bits(value));
-    // decoding rows (widened in registers where headDim % 16 == 0, in scratch otherwise) and prefill blocks
+    // decoding rows (widened in registers on AVX-512 builds where headDim % 32 == 0 and <= 128, in scratch otherwise) and prefill blocks
     const cases = [...attentionCases, { label: 'prefill 5 rows, headDim 64', shape: { batch: 2, queryLength: 5, keyLength: 21, heads: 4, kvHeads: 2, headDim: 64, kvCapacity: 24 }, keyStart: [0, 3] }];
     for (const { label, shape, keyStart } of cases) {
       const { batch: B, queryLength: T, heads: H, kvHeads: KH, headDim: D } = shape;
