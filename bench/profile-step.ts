@@ -6,11 +6,15 @@
 //
 // Usage: tsx bench/profile-step.ts [--backend native|js] [--config tiny|small|demo] [--threads N] (default 2)
 //        [--train-precision auto|f32|bf16] (default auto: bf16 GEMMs where the CPU has AMX)
+//        [--packed] (instead of the config's batch x seq random tokens: a step as SFT runs it, 32
+//        conversations of 20-73 tokens, the last two thirds of each the target, packed by packBatch
+//        into rows with document masking; the demo's real steps look like this, ~6 rows x 240)
 import { LlamaModel, resolveLlamaConfig } from '../src/model/llama.js';
 import { AdamW, clipGradNorm, Rng } from '../src/nn/index.js';
 import type { Backend } from '../src/tensor/backend.js';
 import { createEngine, Engine } from '../src/tensor/index.js';
 import { BENCH_CONFIGS, parseBenchArgs } from './configs.js';
+import { packBatch } from '../src/train/batching.js';
 
 interface KernelStats { calls: number; ms: number; flops?: number }
 
@@ -82,7 +86,8 @@ function timedBackend(inner: Backend, stats: Map<string, KernelStats>): Backend 
   return wrapped as unknown as Backend;
 }
 
-const args = parseBenchArgs(process.argv.slice(2));
+const packed = process.argv.includes('--packed');
+const args = parseBenchArgs(process.argv.slice(2).filter((arg) => arg !== '--packed'));
 for (const name of args.configs) {
   const c = BENCH_CONFIGS[name];
   const stats = new Map<string, KernelStats>();
@@ -96,10 +101,17 @@ for (const name of args.configs) {
   const optimizer = new AdamW(parameters, { lr: 1e-3, weightDecay: 0.1 });
   const rng = new Rng(1);
   const tokens = () => Int32Array.from({ length: c.batch * c.seq }, () => Math.floor(rng.next() * c.vocab));
-  const inputs = tokens(), targets = tokens();
+  const conversations = Array.from({ length: 32 }, () => {
+    const n = 20 + Math.floor(rng.next() * 54);
+    return { ids: Array.from({ length: n }, () => Math.floor(rng.next() * c.vocab)), lossMask: Array.from({ length: n }, (_, i) => (i > n / 3 ? 1 : 0)) };
+  });
+  const batch = packed
+    ? packBatch(conversations, 0, 2 * c.seq)
+    : { inputIds: tokens(), targets: tokens(), weights: null, batch: c.batch, time: c.seq, positions: undefined, segmentStart: undefined, realTokens: c.batch * c.seq };
+  if (packed) console.log(JSON.stringify({ packed: { rows: batch.batch, time: batch.time, realTokens: batch.realTokens } }));
   const step = () => {
     optimizer.zeroGrad();
-    const loss = model.loss(inputs, targets, null, c.batch, c.seq);
+    const loss = model.loss(batch.inputIds, batch.targets, batch.weights, batch.batch, batch.time, { positions: batch.positions, segmentStart: batch.segmentStart });
     loss.backward();
     clipGradNorm(parameters, 1.0);
     optimizer.step();
