@@ -101,14 +101,14 @@ for (const name of args.configs) {
   const optimizer = new AdamW(parameters, { lr: 1e-3, weightDecay: 0.1 });
   const rng = new Rng(1);
   const tokens = () => Int32Array.from({ length: c.batch * c.seq }, () => Math.floor(rng.next() * c.vocab));
-  const conversations = Array.from({ length: 32 }, () => {
+  const conversation = () => {
     const n = 20 + Math.floor(rng.next() * 54);
     return { ids: Array.from({ length: n }, () => Math.floor(rng.next() * c.vocab)), lossMask: Array.from({ length: n }, (_, i) => (i > n / 3 ? 1 : 0)) };
-  });
+  };
   const batch = packed
-    ? packBatch(conversations, 0, 2 * c.seq)
-    : { inputIds: tokens(), targets: tokens(), weights: null, batch: c.batch, time: c.seq, positions: undefined, segmentStart: undefined, realTokens: c.batch * c.seq };
-  if (packed) console.log(JSON.stringify({ packed: { rows: batch.batch, time: batch.time, realTokens: batch.realTokens } }));
+    ? packBatch(Array.from({ length: 32 }, conversation), 0, 2 * c.seq)
+    : { inputIds: tokens(), targets: tokens(), weights: null, batch: c.batch, time: c.seq, positions: undefined, segmentStart: undefined };
+  if ('realTokens' in batch) console.log(JSON.stringify({ packed: { rows: batch.batch, time: batch.time, realTokens: batch.realTokens } }));
   const step = () => {
     optimizer.zeroGrad();
     const loss = model.loss(batch.inputIds, batch.targets, batch.weights, batch.batch, batch.time, { positions: batch.positions, segmentStart: batch.segmentStart });

