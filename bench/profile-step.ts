@@ -71,6 +71,7 @@ function timedBackend(inner: Backend, stats: Map<string, KernelStats>): Backend 
     };
     wrapped.bf16 = {
       fast: bf16.fast,
+      unit: bf16.unit,
       packedLength: bf16.packedLength,
       pack: timed('pack', bf16.pack),
       gemm: timed('gemm', bf16.gemm, (a) => {

@@ -11,7 +11,7 @@
 // Without --threads, each line is the faster of 1 and 2 threads (the peers report their best too).
 // --peers runs the matching PyTorch peer (DIR, default ../shared/peers: torch_bench.py,
 // torch_generate.py; through --python, default /usr/bin/python3) right before our line(s), and
-// where our GEMMs are bf16 (AMX) also the bf16 peers of bench/peers/ (autocast training, bf16
+// where our GEMMs are bf16 (AMX, AVX512-BF16) also the bf16 peers of bench/peers/ (autocast training, bf16
 // weights for generation), then prints one {"compare": ...} line with the ratios; a peer that
 // cannot run (no python3-torch) is reported and skipped.
 import { spawnSync } from 'node:child_process';
@@ -102,7 +102,7 @@ function benchGeneration(engine: Engine, name: BenchConfigName, batch: number, d
   return {
     config: name, task: 'generate', batch, promptTokens: promptLength, newTokens, tokensPerSecond: Math.round(produced / seconds),
     msTotal: Math.round((seconds * 1000) / GENERATION_RUNS), peakRssMB: peakRssMB(), backend: engine.backend.name, threads: engine.backend.threads,
-    weights: decodeWeights === 'auto' ? (engine.backend.bf16?.fast ? 'bf16 (auto: AMX)' : 'f32 (auto)') : decodeWeights,
+    weights: decodeWeights === 'auto' ? (engine.backend.bf16?.fast ? `bf16 (auto: ${engine.backend.bf16.unit})` : 'f32 (auto)') : decodeWeights,
   };
 }
 
@@ -161,7 +161,7 @@ if (args.one !== undefined) {
   const peers = args.peers === 'default' ? join(dirname(script), '..', '..', 'shared', 'peers') : args.peers;
   const ownPeers = join(dirname(script), 'peers');
   // whether our GEMMs run bf16 here (then PyTorch's own bf16 path is the peer that matters too)
-  const bf16Here = (choice: 'auto' | 'f32' | 'bf16') => args.backend === 'native' && (choice === 'bf16' || (choice === 'auto' && nativeAmx()));
+  const bf16Here = (choice: 'auto' | 'f32' | 'bf16') => args.backend === 'native' && (choice === 'bf16' || (choice === 'auto' && nativeFastBf16()));
   const ratio = (ours: number, peer: number | undefined) => (peer === undefined ? null : Number((ours / peer).toFixed(2)));
   const compare = (spec: string, ours: Result, f32: number | undefined, bf16: number | undefined) => {
     if (!peers) return;
@@ -190,7 +190,7 @@ if (args.one !== undefined) {
   }
 }
 
-/** Whether this machine's native addon runs bf16 GEMMs on AMX (what 'auto' picks). */
-function nativeAmx(): boolean {
+/** Whether this machine's native addon runs bf16 GEMMs on AMX or AVX512-BF16 (what 'auto' picks). */
+function nativeFastBf16(): boolean {
   return createEngine({ backend: 'native' }).backend.bf16?.fast === true;
 }

@@ -122,6 +122,51 @@ napi_value js_bf16_fast(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* bf16Kernel(): the name of the path that runs the bf16 GEMMs; bf16Kernel(name): selects an
+ * available one for later calls ("amx", "avx512-bf16", "portable"), for tests and benchmarks that
+ * compare the paths on one CPU; throws for an unknown or unavailable name. Returns the name. */
+napi_value js_bf16_kernel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc >= 1) {
+    napi_valuetype type;
+    napi_typeof(env, argv[0], &type);
+    if (type != napi_undefined) {
+      char name[32];
+      size_t length = 0;
+      if (type != napi_string || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &length) != napi_ok) {
+        napi_throw_type_error(env, NULL, "bf16Kernel: name must be a string");
+        return NULL;
+      }
+      const int kind = sl_bf16_kernel_from_name(name);
+      if (kind < 0 || !sl_bf16_use_kernel(kind)) {
+        char message[96];
+        snprintf(message, sizeof message, "bf16Kernel: %s is %s", name, kind < 0 ? "not a bf16 kernel" : "not available on this CPU");
+        napi_throw_range_error(env, NULL, message);
+        return NULL;
+      }
+    }
+  }
+  napi_create_string_utf8(env, sl_bf16_kernel_name(sl_bf16_kernel()), NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
+/* bf16Kernels(): the names of the paths this CPU can run, best first as bf16Kernel picks them. */
+napi_value js_bf16_kernels(napi_env env, napi_callback_info info) {
+  (void)info;
+  static const int order[] = {SL_BF16_AMX, SL_BF16_AVX512, SL_BF16_PORTABLE};
+  napi_value list, name;
+  uint32_t count = 0;
+  napi_create_array(env, &list);
+  for (int i = 0; i < 3; i++)
+    if (sl_bf16_kernel_available(order[i])) {
+      napi_create_string_utf8(env, sl_bf16_kernel_name(order[i]), NAPI_AUTO_LENGTH, &name);
+      napi_set_element(env, list, count++, name);
+    }
+  return list;
+}
+
 napi_value js_bf16_packed_length(napi_env env, napi_callback_info info) {
   sl_args a;
   int64_t N, K;

@@ -27,6 +27,8 @@
   X(softmax, js_softmax) \
   X(adamw, js_adamw) \
   X(bf16Fast, js_bf16_fast) \
+  X(bf16Kernel, js_bf16_kernel) \
+  X(bf16Kernels, js_bf16_kernels) \
   X(bf16PackedLength, js_bf16_packed_length) \
   X(bf16Pack, js_bf16_pack) \
   X(bf16Gemm, js_bf16_gemm) \

