@@ -113,6 +113,7 @@ static void pack_range(void *p, int64_t lo, int64_t hi) {
 
 #ifdef SL_AMX_POSSIBLE
 static void pack_range_avx512(void *p, int64_t lo, int64_t hi);
+static void pack_range_bf16ins(void *p, int64_t lo, int64_t hi);
 #endif
 int sl_bf16_fast(void);
 
@@ -120,7 +121,8 @@ void sl_bf16_pack(const float *W, int64_t N, int64_t K, int transposed, uint16_t
   pack_ctx c = {W, out, N, K, round_up(K, KB) / KB, transposed ? 1 : K, transposed ? N : 1};
   sl_range_fn pack = pack_range;
 #ifdef SL_AMX_POSSIBLE
-  if (transposed && sl_bf16_fast()) pack = pack_range_avx512;
+  if (transposed && sl_bf16_kernel() == SL_BF16_AMX) pack = pack_range_avx512;
+  if (transposed && sl_bf16_kernel() == SL_BF16_AVX512) pack = pack_range_bf16ins;
 #endif
   sl_parallel_for(round_up(N, NB) / NB, 4, pack, &c);
 }
@@ -463,38 +465,6 @@ static inline __m512i bf16_lanes(const float *src) {
 #define PREFETCH_K 64
 #endif
 
-/* pack_range for the transpose of B (K,N) with AVX-512: a whole block's row pair (k, k+1) of 16
- * outputs becomes 16 (bf16 k, bf16 k+1) pairs, one 64-byte store; partial blocks take pack_range. */
-__attribute__((target("avx512f")))
-static void pack_range_avx512(void *p, int64_t lo, int64_t hi) {
-  const pack_ctx *c = p;
-  /* k blocks outermost: each pass reads 32 whole rows of B's slice [16 lo, 16 hi) in memory
-   * order; nb outermost walked all K rows N floats apart once per 16 columns (K = 5120, N = 384,
-   * operands not in cache: 1.05 -> 0.75 ms with this order and the prefetches) */
-  for (int64_t kb = 0; kb < c->kblocks; kb++)
-    for (int64_t nb = lo; nb < hi; nb++) {
-      const int64_t n0 = nb * NB, k0 = kb * KB;
-      if (n0 + NB > c->N || k0 + KB > c->K) {
-        uint16_t *block = c->out + (nb * c->kblocks + kb) * BLOCK;
-        for (int64_t kp = 0; kp < KB / 2; kp++)
-          for (int64_t n = 0; n < NB; n++)
-            for (int64_t j = 0; j < 2; j++) {
-              const int64_t row = n0 + n, col = k0 + 2 * kp + j;
-              block[kp * 2 * NB + n * 2 + j] = row < c->N && col < c->K ? to_bf16(c->w[row * c->row_stride + col * c->col_stride]) : 0;
-            }
-        continue;
-      }
-      uint16_t *block = c->out + (nb * c->kblocks + kb) * BLOCK;
-      if (k0 + PREFETCH_K + KB <= c->K)
-        for (int64_t k = 0; k < KB; k++) _mm_prefetch((const char *)(c->w + (k0 + PREFETCH_K + k) * c->col_stride + n0), _MM_HINT_T0);
-      for (int64_t kp = 0; kp < KB / 2; kp++) {
-        const float *r0 = c->w + (k0 + 2 * kp) * c->col_stride + n0, *r1 = r0 + c->col_stride;
-        const __m512i pairs = _mm512_or_si512(bf16_lanes(r0), _mm512_slli_epi32(bf16_lanes(r1), 16));
-        _mm512_storeu_si512((void *)(block + kp * 2 * NB), pairs);
-      }
-    }
-}
-
 /* In-register transpose of a 16 x 16 matrix of 32-bit elements: r[i] lane j <- r[j] lane i.
  * Unpacks of 32- then 64-bit elements give, per 128-bit lane L, column 4L + j of four rows in
  * r[4q + j]; two rounds of 128-bit lane shuffles gather each column's four quarters. */
@@ -522,58 +492,38 @@ static inline void transpose16_epi32(__m512i r[16]) {
   for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
-/* convert_range with AVX-512: rows of x (M,K), or the transpose of x stored (K,M) */
-__attribute__((target("avx512f")))
-static void convert_range_avx512(void *p, int64_t lo, int64_t hi) {
-  const convert_ctx *c = p;
-  if (c->col_stride == 1) {
-    for (int64_t m = lo; m < hi; m++) {
-      const float *x = c->x + m * c->row_stride;
-      for (int64_t k0 = 0; k0 < c->Kp; k0 += KB) {
-        uint16_t *a = a_block(c, m, k0);
-        int64_t kk = 0;
-        for (; kk + 16 <= KB && k0 + kk + 16 <= c->K; kk += 16)
-          _mm256_storeu_si256((__m256i *)(a + kk), _mm512_cvtepi32_epi16(bf16_lanes(x + k0 + kk)));
-        for (; kk < KB; kk++) a[kk] = k0 + kk < c->K ? to_bf16(x[k0 + kk]) : 0;
-      }
-    }
-    return;
-  }
-  /* transpose in 16 x 32 blocks. Whole blocks: 16 vectors of (k, k+1) pairs for 16 m each (the
-   * pair layout pack_range_avx512 builds), transposed 16 x 16 as 32-bit elements in registers, so
-   * row m's 32 values leave as one 64-byte store; partial blocks: scalar transpose of conversions. */
-  uint16_t by_k[KB][16], by_m[16][KB];
-  /* k blocks outermost, as in pack_range_avx512: 32 source rows of the slice [lo, hi) per pass
-   * (5120 x 384 read transposed, not in cache: 1.39 -> 0.85 ms) */
-  for (int64_t k0 = 0; k0 < c->Kp; k0 += KB) {
-    for (int64_t m0 = lo; m0 < hi; m0 += 16) {
-      const int64_t count = hi - m0 < 16 ? hi - m0 : 16;
-      if (count == 16 && k0 + KB <= c->K) {
-        if (k0 + PREFETCH_K + KB <= c->K)
-          for (int64_t k = 0; k < KB; k++) _mm_prefetch((const char *)(c->x + (k0 + PREFETCH_K + k) * c->col_stride + m0), _MM_HINT_T0);
-        __m512i r[16];
-        for (int64_t pr = 0; pr < 16; pr++) {
-          const float *r0 = c->x + (k0 + 2 * pr) * c->col_stride + m0, *r1 = r0 + c->col_stride;
-          r[pr] = _mm512_or_si512(bf16_lanes(r0), _mm512_slli_epi32(bf16_lanes(r1), 16));
-        }
-        transpose16_epi32(r);
-        for (int64_t i = 0; i < 16; i++) _mm512_storeu_si512((void *)a_block(c, m0 + i, k0), r[i]);
-        continue;
-      }
-      for (int64_t kk = 0; kk < KB; kk++) {
-        const int64_t k = k0 + kk;
-        if (k < c->K && count == 16) {
-          _mm256_storeu_si256((__m256i *)by_k[kk], _mm512_cvtepi32_epi16(bf16_lanes(c->x + k * c->col_stride + m0)));
-        } else {
-          for (int64_t i = 0; i < 16; i++) by_k[kk][i] = k < c->K && i < count ? to_bf16(c->x[k * c->col_stride + m0 + i]) : 0;
-        }
-      }
-      for (int64_t i = 0; i < count; i++)
-        for (int64_t kk = 0; kk < KB; kk++) by_m[i][kk] = by_k[kk][i];
-      for (int64_t i = 0; i < count; i++) memcpy(a_block(c, m0 + i, k0), by_m[i], sizeof by_m[i]);
-    }
-  }
+/* the conversions with AVX-512F integer arithmetic (AMX CPUs): bit for bit to_bf16 */
+#define CONVERT_TARGET "avx512f"
+#define CONVERT_NAME(base) base##_avx512
+#define CONVERT_PAIRS16(r0, r1) _mm512_or_si512(bf16_lanes(r0), _mm512_slli_epi32(bf16_lanes(r1), 16))
+#define CONVERT_LANES16(src) _mm512_cvtepi32_epi16(bf16_lanes(src))
+#include "bf16-convert.inc"
+#undef CONVERT_TARGET
+#undef CONVERT_NAME
+#undef CONVERT_PAIRS16
+#undef CONVERT_LANES16
+
+/* The same with AVX512-BF16's VCVTNE(2)PS2BF16, for the VDPBF16PS path: nearest-even rounding and
+ * quieted NaNs as to_bf16, but denormal inputs become (signed) zeros, which VDPBF16PS makes of
+ * denormal bf16 inputs anyway, so the products are the same. 16 (or 2 x 16) floats per instruction
+ * instead of ~8 integer operations per 16. */
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static inline __m512i bf16ins_pairs16(const float *r0, const float *r1) {
+  /* r0's 16 values in words 0-15, r1's in 16-31, then interleaved: word 2i = r0[i], 2i + 1 = r1[i] */
+  const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(r1), _mm512_loadu_ps(r0));
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                              23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return _mm512_permutexvar_epi16(interleave, both);
 }
+#define CONVERT_TARGET "avx512f,avx512bw,avx512bf16"
+#define CONVERT_NAME(base) base##_bf16ins
+#define CONVERT_PAIRS16(r0, r1) bf16ins_pairs16(r0, r1)
+#define CONVERT_LANES16(src) ((__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src)))
+#include "bf16-convert.inc"
+#undef CONVERT_TARGET
+#undef CONVERT_NAME
+#undef CONVERT_PAIRS16
+#undef CONVERT_LANES16
 #endif
 
 /* Per-thread scratch for the converted operands, grown as needed and kept between calls: a
@@ -644,7 +594,8 @@ static uint16_t *convert_a(int64_t M, int64_t K, const float *x, int64_t x_row_s
   convert_ctx cc = {x, a, M, K, Kp, x_row_stride, x_col_stride, fast};
   sl_range_fn convert = convert_range;
 #ifdef SL_AMX_POSSIBLE
-  if (fast && (x_col_stride == 1 || x_row_stride == 1)) convert = convert_range_avx512;
+  if (fast && (x_col_stride == 1 || x_row_stride == 1))
+    convert = sl_bf16_kernel() == SL_BF16_AVX512 ? convert_range_bf16ins : convert_range_avx512;
 #endif
   sl_parallel_for(M, sl_rows_grain(K, SL_ELEMENTWISE_GRAIN), convert, &cc);
   return a;
