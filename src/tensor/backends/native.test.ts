@@ -244,9 +244,12 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
           kernelsNative.pack(w, N, K, packedNative);
           const packedJs = new Uint16Array(kernelsJs.packedLength(N, K));
           kernelsJs.pack(w, N, K, packedJs);
-          const yNative = new Float32Array(M * N).fill(NaN);
+          // 16 guard floats past the output (NaN): a row or column tail written too far shows there
+          const guarded = new Float32Array(M * N + 16).fill(NaN);
+          const yNative = guarded.subarray(0, M * N);
           const yJs = new Float32Array(M * N);
           kernelsNative.gemm(M, N, K, x, packedNative, yNative);
+          expect(guarded.subarray(M * N).every(Number.isNaN), `bf16 gemm ${M}x${N}x${K} writes only its output`).toBe(true);
           kernelsJs.gemm(M, N, K, x, packedJs, yJs);
           expectClose(yNative, yJs, ELEMENTWISE, `bf16 gemm native vs js ${M}x${N}x${K}`);
           // against float32: each operand is off by at most 2^-9 relative, so |dy| <= 2^-8 sum|x w| (+ float32 sums)
@@ -302,9 +305,12 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
             const a = randomArray(M * K, 51 + M, 2);
             const b = randomArray(K * N, 52 + N, 0.1);
             const start = randomArray(M * N, 53, 0.5);
-            const yNative = accumulate ? start.slice() : new Float32Array(M * N).fill(NaN);
+            const guarded = new Float32Array(M * N + 16).fill(NaN);
+            const yNative = guarded.subarray(0, M * N);
+            if (accumulate) yNative.set(start);
             const yJs = start.slice();
             native.bf16!.gemmMixed(transA, transB, M, N, K, a, b, yNative, accumulate);
+            expect(guarded.subarray(M * N).every(Number.isNaN), `${label} writes only its output`).toBe(true);
             js.bf16!.gemmMixed(transA, transB, M, N, K, a, b, yJs, accumulate);
             expectClose(yNative, yJs, ELEMENTWISE, `${label} native vs js`);
             // float32: each operand is off by at most 2^-9 relative, so |dy| <= (2^-8 + 2^-18) sum|a b| (+ float32 sums)
