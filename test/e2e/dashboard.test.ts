@@ -47,7 +47,10 @@ const stage = () => page.locator('#progress').getAttribute('data-stage');
 
 describe('dashboard in Chromium', () => {
   it('shows a run progressing live, then chats with a stage model with and without the trigger', async () => {
-    const run = startCli(['run', 'configs/ci.json', '--out', runsDir, '--name', 'live', '--quiet']);
+    // The CI preset alone can finish (~2 s on a fast CPU) before the page lists it and attaches, so
+    // there would be no live change to see: a longer base stage (1,500 tiny steps, ~7 s on a Zen 4)
+    // keeps the run going while the page watches.
+    const run = startCli(['run', 'configs/ci.json', '--out', runsDir, '--name', 'live', '--quiet', '--set', 'base.steps=1500']);
     const exited = new Promise<number | null>((resolve) => run.once('exit', resolve));
     try {
       await page.goto(`${server.url}/`);
