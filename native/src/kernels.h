@@ -22,12 +22,15 @@ void sl_gemm(int trans_a, int trans_b, int64_t batch, int64_t M, int64_t N, int6
 #define SL_BF16_PORTABLE 0
 #define SL_BF16_AMX 1
 #define SL_BF16_AVX512 2
+#define SL_BF16_KERNELS 3
 int sl_bf16_kernel(void);
 /* 1 when AMX or AVX512-BF16 runs the bf16 GEMMs, 0 for portable C */
 int sl_bf16_fast(void);
 const char *sl_bf16_kernel_name(int kind);  /* "portable", "amx", "avx512-bf16"; NULL for others */
 int sl_bf16_kernel_from_name(const char *name); /* -1 for an unknown name */
-int sl_bf16_kernel_available(int kind);
+/* The kernels this CPU can run, best first (what sl_bf16_kernel picks without an override) into
+ * out[SL_BF16_KERNELS]; returns how many (portable is always last). */
+int sl_bf16_kernels(int *out);
 /* Selects an available kernel for later calls (between calls, from the main thread); 0 if unavailable. */
 int sl_bf16_use_kernel(int kind);
 /* uint16 elements of the packed form of an (N,K) weight */

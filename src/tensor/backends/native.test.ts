@@ -416,6 +416,8 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
         expect(kernels.fast).toBe(unit !== 'portable');
       }
       expect(() => kernels.use!('tpu')).toThrow(/not a bf16 kernel/);
+      expect(() => (kernels.use as (unit: unknown) => void)(42)).toThrow(/must be a string/);
+      expect(() => kernels.use!('avx512-bf16-and-a-name-longer-than-the-buffer')).toThrow(/not a bf16 kernel/);
       for (const unit of ['amx', 'avx512-bf16'].filter((name) => !units.includes(name))) expect(() => kernels.use!(unit)).toThrow(/not available/);
     } finally {
       kernels.use!(before);
