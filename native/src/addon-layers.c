@@ -79,7 +79,7 @@ static int read_shape(sl_args *a, sl_attention_shape *s) {
   return 1;
 }
 
-/* Dense sizes: q/out (B,T,H,D), k/v (B,cap,KH,D), probs (B,H,T,S). */
+/* Dense sizes: q/out (B,T,H,D), k/v (B,cap,KH,D), probs B*H*T*S floats (attention.c's per-block layout within it). */
 static int shape_sizes(sl_args *a, const sl_attention_shape *s, int64_t *q_size, int64_t *kv_size,
                        int64_t *probs_size) {
   return sl_mul_checked(a, s->batch, s->query_length, q_size) &&

@@ -3,9 +3,11 @@
  * conversation attends only to itself) and KV-cache row strides, forward and backward.
  * Work is split over (batch, kv-head) tasks: a task owns every query head of its group, so dK/dV
  * are summed in a fixed order without atomics (deterministic for any thread count).
- * Prefill/training shapes run in blocks of query rows through single-threaded BLAS calls that
- * read q/k/v in place via leading dimensions (no copies) and only touch the causally visible
- * keys of each block; short queries (decoding) use a direct loop over each batch row instead.
+ * Prefill/training shapes run in blocks of query rows (a block never spans two packed
+ * conversations) through single-threaded BLAS calls that read q/k/v in place via leading
+ * dimensions (no copies) and only touch the keys the block can see; the probabilities training
+ * keeps are stored per block, only over those keys. Short queries (decoding) use a direct loop
+ * over each batch row instead.
  * Not here: dropout, ALiBi, sliding windows. */
 #include <math.h>
 #include <stdlib.h>
@@ -28,10 +30,13 @@
 /* Output sums the bf16 decoding loop keeps in registers (24 of the 32 zmm: 6 heads of D = 64). */
 #define PV_REGS 24
 
-/* Softmax of one score row over keys [lo, hi] in place; zero outside, all zero when hi < lo. */
-static void softmax_visible(float *p, int64_t lo, int64_t hi, int64_t S) {
+/* Softmax of one score row over keys [lo, hi] in place, zero in the rest of [wlo, whi) (the keys a
+ * block's products read), all of it zero when hi < lo; entries outside [wlo, whi) are untouched.
+ * One compiled copy (noinline): the vectorised sums' order could differ between inlined copies,
+ * and every path (decoding or blocked, with or without probs) must give the same bits. */
+static __attribute__((noinline)) void softmax_window(float *p, int64_t lo, int64_t hi, int64_t wlo, int64_t whi) {
   if (hi < lo) {
-    memset(p, 0, (size_t)S * sizeof(float));
+    if (whi > wlo) memset(p + wlo, 0, (size_t)(whi - wlo) * sizeof(float));
     return;
   }
   float mx = p[lo];
@@ -45,9 +50,12 @@ static void softmax_visible(float *p, int64_t lo, int64_t hi, int64_t S) {
   }
   const float inv = 1.0f / sum;
   for (int64_t s = lo; s <= hi; s++) p[s] *= inv;
-  if (lo > 0) memset(p, 0, (size_t)lo * sizeof(float));
-  if (hi + 1 < S) memset(p + hi + 1, 0, (size_t)(S - hi - 1) * sizeof(float));
+  if (lo > wlo) memset(p + wlo, 0, (size_t)(lo - wlo) * sizeof(float));
+  if (hi + 1 < whi) memset(p + hi + 1, 0, (size_t)(whi - hi - 1) * sizeof(float));
 }
+
+/* Softmax of one score row over keys [lo, hi] in place; zero outside, all zero when hi < lo. */
+static void softmax_visible(float *p, int64_t lo, int64_t hi, int64_t S) { softmax_window(p, lo, hi, 0, S); }
 
 #ifdef __AVX512F__
 #include <immintrin.h>
@@ -301,31 +309,65 @@ static void transpose_rows(const float *src, int64_t stride, int64_t S, int64_t 
     for (int64_t d = 0; d < D; d++) dst[d * S + s] = src[s * stride + d];
 }
 
-/* Forward of one (b, h) through BLAS: for each block of query rows, scores for the visible keys
- * [ks, kend) -> softmax -> out = P V. scratch: a (SL_ROW_BLOCK,S) block of score rows when probs
- * are not kept; kt: this kv head's keys transposed (D,S). */
-static void forward_head_blas(const attention_ctx *c, int64_t b, int64_t h, int64_t ks,
-                              float *scratch, const float *kt, const float *vb, int64_t v_stride) {
+/* Query rows of the block that starts at row t0: up to SL_ROW_BLOCK, ending early where a packed
+ * row's segment changes, so a block's keys are its own conversation's. Forward and backward cut
+ * the same blocks (backward reads the probabilities forward wrote for them). */
+static inline int64_t block_rows(const attention_ctx *c, int64_t b, int64_t t0) {
+  const int64_t T = c->shape->query_length;
+  int64_t rows = T - t0 < SL_ROW_BLOCK ? T - t0 : SL_ROW_BLOCK;
+  if (c->segment_start) {
+    const int32_t *seg = c->segment_start + b * T + t0;
+    for (int64_t r = 1; r < rows; r++)
+      if (seg[r] != seg[0]) return r;
+  }
+  return rows;
+}
+
+/* Query blocks of one (b, h) (forward and backward walk the same ones): block t0 .. t0 + rows - 1
+ * sees keys [lo, kend), lo its lowest first key; `from` is that bound ignoring keyStart (left
+ * padding), which backward does not know. The block's probabilities are stored as rows x
+ * (kend - from) floats, the blocks of a (b, h) one after another from ((b * H + h) * T * S). */
+typedef struct {
+  int64_t t0, rows, lo, from, kend;
+} attention_block;
+
+static inline void block_window(const attention_ctx *c, int64_t b, int64_t ks, attention_block *blk) {
+  const int64_t T = c->shape->query_length, S = c->shape->key_length;
+  blk->rows = block_rows(c, b, blk->t0);
+  blk->kend = S - T + blk->t0 + blk->rows; /* keys visible to the block's last row: [0, kend) */
+  blk->lo = blk->kend;
+  blk->from = blk->kend;
+  for (int64_t r = 0; r < blk->rows; r++) {
+    const int64_t f = first_key(c, b, blk->t0 + r, ks), f0 = first_key(c, b, blk->t0 + r, 0);
+    if (f < blk->lo) blk->lo = f;
+    if (f0 < blk->from) blk->from = f0;
+  }
+}
+
+/* Forward of one (b, h): for each block of query rows, scores for the keys [lo, kend) the block
+ * can see -> softmax -> out = P V. The block's probability rows (in probs, or in scratch: room
+ * for SL_ROW_BLOCK x S) hold keys [from, kend), zero where masked. kt: this kv head's keys
+ * transposed (D, S). */
+static void forward_head(const attention_ctx *c, int64_t b, int64_t h, int64_t ks,
+                         float *scratch, const float *kt, const float *vb, int64_t v_stride) {
   const sl_attention_shape *sh = c->shape;
   const int64_t T = sh->query_length, S = sh->key_length, H = sh->heads;
   const int64_t D = sh->head_dim;
   const float scale = 1.0f / sqrtf((float)D);
-  for (int64_t t0 = 0; t0 < T; t0 += SL_ROW_BLOCK) {
-    const int64_t rows = T - t0 < SL_ROW_BLOCK ? T - t0 : SL_ROW_BLOCK;
-    const int64_t kend = S - T + t0 + rows; /* keys visible to the block's last row: [0, kend) */
-    float *p = c->probs ? c->probs + ((b * H + h) * T + t0) * S : scratch;
+  float *stored = c->probs ? c->probs + (b * H + h) * T * S : NULL;
+  attention_block blk;
+  for (blk.t0 = 0; blk.t0 < T; blk.t0 += blk.rows) {
+    block_window(c, b, ks, &blk);
+    const int64_t t0 = blk.t0, rows = blk.rows, lo = blk.lo, kend = blk.kend, w = kend - blk.from;
+    float *p = stored ? stored : scratch; /* rows x w: p[r * w + (s - from)] */
+    if (stored) stored += rows * w;
     const float *qb = c->q + ((b * T + t0) * H + h) * D;
     float *ob = c->out + ((b * T + t0) * H + h) * D;
-    int64_t lo = kend; /* lowest first key over the block's rows: scores only for [lo, kend) */
-    for (int64_t r = 0; r < rows; r++) {
-      const int64_t f = first_key(c, b, t0 + r, ks);
-      if (f < lo) lo = f;
-    }
+    if (kend > lo) sl_sgemm(0, 0, rows, kend - lo, D, scale, qb, H * D, kt + lo, S, 0.0f, p + (lo - blk.from), w);
+    for (int64_t r = 0; r < rows; r++)
+      softmax_window(p + r * w, first_key(c, b, t0 + r, ks) - blk.from, S - T + t0 + r - blk.from, 0, w);
     if (kend > lo)
-      sl_sgemm(0, 0, rows, kend - lo, D, scale, qb, H * D, kt + lo, S, 0.0f, p + lo, S);
-    for (int64_t r = 0; r < rows; r++) softmax_visible(p + r * S, first_key(c, b, t0 + r, ks), S - T + t0 + r, S);
-    if (kend > lo)
-      sl_sgemm(0, 0, rows, D, kend - lo, 1.0f, p + lo, S, vb + lo * v_stride, v_stride, 0.0f, ob, H * D);
+      sl_sgemm(0, 0, rows, D, kend - lo, 1.0f, p + (lo - blk.from), w, vb + lo * v_stride, v_stride, 0.0f, ob, H * D);
     else
       for (int64_t r = 0; r < rows; r++) memset(ob + r * H * D, 0, (size_t)D * sizeof(float));
   }
@@ -358,7 +400,7 @@ static void attention_forward_range(void *p, int64_t lo, int64_t hi) {
     } else {
       transpose_rows(c->k + base, KH * D, S, D, kt);
     }
-    for (int64_t g = 0; g < group; g++) forward_head_blas(c, b, kh * group + g, ks, scratch, kt, vb, v_stride);
+    for (int64_t g = 0; g < group; g++) forward_head(c, b, kh * group + g, ks, scratch, kt, vb, v_stride);
   }
   free(scratch);
 }
@@ -402,10 +444,21 @@ static void attention_decode_range(void *p, int64_t lo, int64_t hi) {
       widen_rows(c->k16 + (b * cap + ks) * kv_row, kv_row, S - ks, kv_row, kwide + ks * kv_row, kv_row);
       widen_rows(c->v16 + (b * cap + ks) * kv_row, kv_row, S - ks, kv_row, vwide + ks * kv_row, kv_row);
     }
+    attention_block blk = {0, 0, 0, 0, 0};
+    int64_t stored = 0; /* offset of blk's probabilities in each (b, h) region (see forward_head) */
     for (int64_t t = 0; t < T; t++) {
-      for (int64_t h = 0; h < H; h++) rows[h] = c->probs ? c->probs + ((b * H + h) * T + t) * S : scratch + h * S;
+      for (int64_t h = 0; h < H; h++) rows[h] = scratch + h * S1;
       const int64_t row = (b * T + t) * H;
       attend_query(c->q + row * D, kb, vb, H, KH, first_key(c, b, t, ks), S - T + t, S, D, scale, rows, c->out + row * D);
+      if (!c->probs) continue;
+      if (t >= blk.t0 + blk.rows) { /* the next block: probabilities stored as the blocked forward does */
+        stored += blk.rows * (blk.kend - blk.from);
+        blk.t0 = t;
+        block_window(c, b, ks, &blk);
+      }
+      const int64_t w = blk.kend - blk.from;
+      for (int64_t h = 0; h < H; h++)
+        memcpy(c->probs + (b * H + h) * T * S + stored + (t - blk.t0) * w, rows[h] + blk.from, (size_t)w * sizeof(float));
     }
   }
   free(rows);
@@ -458,10 +511,11 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
   const int64_t T = sh->query_length, S = sh->key_length, H = sh->heads, KH = sh->kv_heads;
   const int64_t D = sh->head_dim, group = H / KH, kv_stride = KH * D;
   const float scale = 1.0f / sqrtf((float)D);
-  /* one block of dS rows, then the task's values transposed (D,S) (dP = dO V^T as an NN product) */
-  float *ds = malloc((size_t)((SL_ROW_BLOCK + D) * (S > 0 ? S : 1)) * sizeof(float));
+  /* one block of dS rows, then the task's values transposed (D, S) (dP = dO V^T as an NN product) */
+  const int64_t S1 = S > 0 ? S : 1;
+  float *ds = malloc((size_t)((SL_ROW_BLOCK + D) * S1) * sizeof(float));
   if (!ds) abort();
-  float *vt = ds + SL_ROW_BLOCK * (S > 0 ? S : 1);
+  float *vt = ds + SL_ROW_BLOCK * S1;
   for (int64_t task = lo; task < hi; task++) {
     const int64_t b = task / KH, kh = task % KH;
     const int64_t base = (b * S * KH + kh) * D;
@@ -474,40 +528,37 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
     }
     for (int64_t g = 0; g < group; g++) {
       const int64_t h = kh * group + g;
-      for (int64_t t0 = 0; t0 < T; t0 += SL_ROW_BLOCK) {
-        const int64_t rows = T - t0 < SL_ROW_BLOCK ? T - t0 : SL_ROW_BLOCK;
-        const int64_t kend = S - T + t0 + rows;
-        int64_t lo = kend;
-        for (int64_t r = 0; r < rows; r++) {
-          const int64_t f = first_key(c, b, t0 + r, 0);
-          if (f < lo) lo = f;
-        }
+      const float *stored = c->probs_in + (b * H + h) * T * S;
+      attention_block blk;
+      for (blk.t0 = 0; blk.t0 < T; blk.t0 += blk.rows) {
+        block_window(c, b, 0, &blk);
+        const int64_t t0 = blk.t0, rows = blk.rows, lo = blk.from, kend = blk.kend, w = kend - lo;
+        const float *pb = stored; /* the block's probabilities, rows x w (see forward_head) */
+        stored += rows * w;
         if (lo >= kend) {
           for (int64_t r = 0; r < rows; r++) memset(c->dq + ((b * T + t0 + r) * H + h) * D, 0, (size_t)D * sizeof(float));
           continue;
         }
         const int64_t row0 = (b * T + t0) * H + h;
-        const float *pb = c->probs_in + ((b * H + h) * T + t0) * S;
         const float *dob = c->d_out + row0 * D, *qb = c->q + row0 * D;
         float *dqb = c->dq + row0 * D;
-        /* dP (rows, [lo, kend)) = dO V^T, then dS in place */
-        const int64_t width = kend - lo;
-        sl_sgemm(0, 0, rows, width, D, 1.0f, dob, H * D, vt + lo, S, 0.0f, ds + lo, S);
+        /* dP (rows x w, keys [lo, kend)) = dO V^T, then dS in place */
+        sl_sgemm(0, 0, rows, w, D, 1.0f, dob, H * D, vt + lo, S, 0.0f, ds, w);
         for (int64_t r = 0; r < rows; r++) {
-          const float *pr = pb + r * S;
-          float *dr = ds + r * S;
-          const int64_t first = first_key(c, b, t0 + r, 0), last = S - T + t0 + r;
+          const float *pr = pb + r * w;
+          float *dr = ds + r * w;
+          const int64_t first = first_key(c, b, t0 + r, 0) - lo, last = S - T + t0 + r - lo;
           float rowsum = 0.0f;
 #pragma omp simd reduction(+ : rowsum)
           for (int64_t s = first; s <= last; s++) rowsum += pr[s] * dr[s];
-          for (int64_t s = lo; s < first && s < kend; s++) dr[s] = 0.0f;
+          for (int64_t s = 0; s < first && s < w; s++) dr[s] = 0.0f;
 #pragma omp simd
           for (int64_t s = first; s <= last; s++) dr[s] = pr[s] * (dr[s] - rowsum) * scale;
-          for (int64_t s = (last + 1 > lo ? last + 1 : lo); s < kend; s++) dr[s] = 0.0f;
+          for (int64_t s = (last + 1 > 0 ? last + 1 : 0); s < w; s++) dr[s] = 0.0f;
         }
-        sl_sgemm(0, 0, rows, D, width, 1.0f, ds + lo, S, kb + lo * kv_stride, kv_stride, 0.0f, dqb, H * D);
-        sl_sgemm(1, 0, width, D, rows, 1.0f, ds + lo, S, qb, H * D, 1.0f, dkb + lo * kv_stride, kv_stride);
-        sl_sgemm(1, 0, width, D, rows, 1.0f, pb + lo, S, dob, H * D, 1.0f, dvb + lo * kv_stride, kv_stride);
+        sl_sgemm(0, 0, rows, D, w, 1.0f, ds, w, kb + lo * kv_stride, kv_stride, 0.0f, dqb, H * D);
+        sl_sgemm(1, 0, w, D, rows, 1.0f, ds, w, qb, H * D, 1.0f, dkb + lo * kv_stride, kv_stride);
+        sl_sgemm(1, 0, w, D, rows, 1.0f, pb, w, dob, H * D, 1.0f, dvb + lo * kv_stride, kv_stride);
       }
     }
   }

@@ -95,7 +95,9 @@ typedef struct {
 } sl_attention_shape;
 
 /* segment_start (B*T) or NULL: query t of row b sees keys >= segment_start[b*T+t] only (packed
- * conversations); key_start (B) or NULL: left padding. */
+ * conversations); key_start (B) or NULL: left padding. probs (B*H*T*S floats) or NULL: the
+ * probabilities backward reads, per block of query rows over the keys the block sees (see
+ * forward_head in attention.c), written by forward only there. */
 void sl_attention_forward(const sl_attention_shape *shape, const float *q, const float *k,
                           const float *v, const int32_t *key_start, const int32_t *segment_start,
                           float *out, float *probs);

@@ -46,7 +46,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   }
   const backend = engine.backend;
   const out = engine.acquire(q.size);
-  // (B,H,T,S); the kernel writes every entry (zeros where masked), so a recycled buffer is fine
+  // B*H*T*S floats in the backend's own layout; backward reads only what forward wrote, so a recycled buffer is fine
   const probs = track ? engine.acquire(batch * heads * queryLength * keyLength) : null;
   backend.attentionForward(shape, q.data, k.data, v.data, keyStart, out, probs, segmentStart);
   return opResult(engine, out, q.shape, [q, k, v], probs !== null ? (g) => {
