@@ -61,7 +61,7 @@ static void cross_entropy_range(void *p, int64_t lo, int64_t hi) {
       if (dr) memset(dr, 0, (size_t)V * sizeof(float));
       continue;
     }
-    const float mx = row_max(xr, V);
+    const float mx = row_max(xr, V), at_target = xr[target]; /* read before dr (which may be xr) is written */
     float sum = 0.0f;
     if (dr) {
 #pragma omp simd reduction(+ : sum)
@@ -74,7 +74,7 @@ static void cross_entropy_range(void *p, int64_t lo, int64_t hi) {
 #pragma omp simd reduction(+ : sum)
       for (int64_t i = 0; i < V; i++) sum += sl_expf(xr[i] - mx);
     }
-    c->losses[n] = mx + logf(sum) - xr[target];
+    c->losses[n] = mx + logf(sum) - at_target;
     if (dr) {
       const float w = c->weights ? c->weights[n] : 1.0f;
       const float factor = c->grad_scale * w / sum;

@@ -69,8 +69,10 @@ export interface Backend {
    * keys with index < keyStart[b] are masked (left padding); keyStart may be null (all zero).
    * segmentStart (B*T), when non-null, also masks keys below segmentStart[b*T+t] for query t
    * (packed rows: each conversation sees only itself; a value > t leaves the query with no key,
-   * output zero, for padding). probs (B,H,T,S) receives the softmax probabilities when non-null
-   * (needed for backward); masked entries are zero.
+   * output zero, for padding). probs (B*H*T*S floats), when non-null, receives the softmax
+   * probabilities backward needs, in the backend's own layout: pass it only to the same backend's
+   * attentionBackward (js: (B,H,T,S) with zeros where masked; native: each block of query rows
+   * stores only the keys it can see, and entries past those are left as they were).
    */
   attentionForward(shape: AttentionShape, q: Float32Array, k: Float32Array, v: Float32Array, keyStart: Int32Array | null, out: Float32Array, probs: Float32Array | null, segmentStart?: Int32Array | null): void;
   /**
@@ -92,7 +94,7 @@ export interface Backend {
    * logits (N,V), targets (N) with -1 = ignore, weights (N) per-row loss weight (mask) or null.
    * Writes losses (N) (0 for ignored rows). If dLogits is non-null, writes
    * dLogits = gradScale * weight[n] * (softmax(logits[n]) - onehot(targets[n])) (0 rows for ignored).
-   * Returns sum over rows of weight[n] * loss[n].
+   * Returns sum over rows of weight[n] * loss[n]. dLogits may be logits itself (gradients in place).
    */
   crossEntropy(logits: Float32Array, targets: Int32Array, weights: Float32Array | null, vocab: number, losses: Float32Array, dLogits: Float32Array | null, gradScale: number): number;
 

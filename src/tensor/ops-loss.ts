@@ -113,8 +113,9 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
   const gradScale = weightSum === 0 ? 0 : 1 / weightSum;
   const chunkRows = Math.min(LINEAR_CE_CHUNK_ROWS, Math.max(1, selected.length));
   const xs = engine.acquire(chunkRows * channels); // (R, C) gathered rows
-  const logits = engine.acquire(chunkRows * vocab); // (R, V)
-  const dLogits = track ? engine.acquire(chunkRows * vocab) : null; // (R, V)
+  // (R, V); with gradients the cross-entropy kernel overwrites the logits with dL/dlogits in place, so a
+  // chunk's working set is one (R, V) block (two of them left L2 before the dW GEMM read them back)
+  const logits = engine.acquire(chunkRows * vocab);
   const dxs = track ? engine.acquire(chunkRows * channels) : null; // (R, C)
   const dx = track && x.requiresGrad ? engine.acquireZeroed(x.size) : null; // (N, C), zero rows without a target
   const dW = track && weight.requiresGrad ? engine.acquireZeroed(weight.size) : null; // (V, C)
@@ -135,7 +136,7 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
     const xc = xs.subarray(0, count * channels), lc = logits.subarray(0, count * vocab);
     if (packed) packed.kernels.gemm(count, vocab, channels, xc, packed.forward, lc); // (R, V) = xs W^T
     else gemm(false, true, count, vocab, channels, xc, weight.data, lc, false);
-    const dc = dLogits === null ? null : dLogits.subarray(0, count * vocab);
+    const dc = track ? lc : null;
     total += backend.crossEntropy(lc, chunkTargets.subarray(0, count), chunkWeights === null ? null : chunkWeights.subarray(0, count),
       vocab, losses.subarray(0, count), dc, gradScale);
     if (dc === null || dxs === null) continue;
@@ -147,7 +148,7 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
       for (let r = 0; r < count; r++) dx.set(dxc.subarray(r * channels, (r + 1) * channels), selected[start + r] * channels);
     }
   }
-  for (const buffer of [xs, logits, dLogits, dxs]) if (buffer !== null) engine.release(buffer);
+  for (const buffer of [xs, logits, dxs, ...(packed?.pooled ?? [])]) if (buffer !== null) engine.release(buffer);
   const loss = Float32Array.of(total * gradScale);
   return opResult(engine, loss, [], [x, weight], track ? (g) => {
     const upstream = g[0];
@@ -156,18 +157,26 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
   } : null);
 }
 
-// The head W (V, C) packed as bf16 for xs W^T (forward) and, when dx is wanted, dL W (backward).
+// The head W (V, C) packed as bf16 for xs W^T (forward) and, when dx is wanted, dL W (backward),
+// in pooled buffers (a fresh 256 KB pair per step cost ~0.5 ms of zeroing, page faults and GC at
+// the demo's shape); the caller hands `pooled` back to the engine. pack writes every element.
 function packHead(engine: Tensor['engine'], weight: Tensor, withBackward: boolean) {
   const kernels = engine.backend.bf16!; // gemmAt has checked it exists
   const [vocab, channels] = weight.shape;
-  const forward = engine.alignedUint16(kernels.packedLength(vocab, channels));
+  const pooled: Float32Array[] = [];
+  const bits = (length: number) => {
+    const floats = engine.acquire(Math.ceil(length / 2)); // 64-byte aligned like alignedUint16 (see Engine.fresh)
+    pooled.push(floats);
+    return new Uint16Array(floats.buffer, floats.byteOffset, length);
+  };
+  const forward = bits(kernels.packedLength(vocab, channels));
   kernels.pack(weight.data, vocab, channels, forward);
   let backward: Uint16Array | null = null;
   if (withBackward) {
-    backward = engine.alignedUint16(kernels.packedLength(channels, vocab));
+    backward = bits(kernels.packedLength(channels, vocab));
     kernels.pack(weight.data, channels, vocab, backward, true);
   }
-  return { kernels, forward, backward };
+  return { kernels, forward, backward, pooled };
 }
 
 // t.grad += scale * buffer, adopting the buffer (owned by the caller) when t.grad is empty.
@@ -230,7 +239,7 @@ export function linearLogProbs(x: Tensor, weight: Tensor, targets: Int32Array, o
   const logp = opResult(engine, out, x.shape.slice(0, -1), [x, weight], track ? (g) => {
     const upstream = new Float32Array(R);
     selected.forEach((n, r) => { upstream[r] = g[n]; });
-    const dLogits = engine.acquire(R * vocab); // g (onehot - softmax): the kernel's (softmax - onehot) with weight g, scale -1
+    const dLogits = logits; // g (onehot - softmax) in place: the kernel's (softmax - onehot) with weight g, scale -1
     backend.crossEntropy(logits, chosen, upstream, vocab, losses, dLogits, -1);
     if (weight.requiresGrad) {
       const dW = engine.acquireZeroed(weight.size);
@@ -245,7 +254,7 @@ export function linearLogProbs(x: Tensor, weight: Tensor, targets: Int32Array, o
       engine.release(dxs);
       accumulateOwned(x, dx);
     }
-    for (const buffer of [dLogits, xs, logits]) engine.release(buffer);
+    for (const buffer of [xs, logits]) engine.release(buffer);
   } : null);
   return { logp, entropy };
 }

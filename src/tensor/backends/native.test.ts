@@ -680,6 +680,10 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
           const total = be.crossEntropy(logits, targets, weights, vocab, l, d, 0.25);
           const totalNoGrad = be.crossEntropy(logits, targets, weights, vocab, new Float32Array(rows), null, 0.25);
           expect(totalNoGrad).toBe(total);
+          // in place (dLogits = logits): the same losses, total and gradients, bit for bit
+          const inPlace = logits.slice(), inPlaceLosses = new Float32Array(rows);
+          expect(be.crossEntropy(inPlace, targets, weights, vocab, inPlaceLosses, inPlace, 0.25)).toBe(total);
+          expect(bitsEqual(inPlaceLosses, l) && bitsEqual(inPlace, d), `${be.name}: in-place cross-entropy`).toBe(true);
           (be === native ? nativeTotals : jsTotals).push(total);
         });
         expectClose(ln, lj, ELEMENTWISE, `crossEntropy losses ${rows}x${vocab}`);
