@@ -65,9 +65,15 @@ export class AdamW {
     }
   }
 
-  /** Drops the gradients (set to null, PyTorch's set_to_none) so the next backward writes fresh ones. */
+  /** Drops the gradients (set to null, PyTorch's set_to_none) so the next backward writes fresh ones.
+   * Their buffers go back to the engine's pool, where that backward finds them again (dropping them
+   * made every step allocate, zero and later collect a model's worth of fresh memory): copy a
+   * gradient you want to keep before calling this. */
   zeroGrad(): void {
-    for (const p of this.params.values()) p.grad = null;
+    for (const p of this.params.values()) {
+      if (p.grad !== null) p.engine.release(p.grad);
+      p.grad = null;
+    }
   }
 
   /** Copies of the moment buffers and the step count. */

@@ -1,7 +1,7 @@
 // Tests for nn/: RNG determinism and distribution, AdamW against the written-out update rule
 // (decay only on 2-D params), state export/import resume, gradient clipping, the LR schedule.
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../tensor/index.js';
+import { createEngine, matmul, sum } from '../tensor/index.js';
 import { AdamW, clipGradNorm, cosineLr, initNormal, Rng } from './index.js';
 
 const engine = createEngine({ backend: 'js' });
@@ -68,6 +68,22 @@ describe('AdamW', () => {
     }
     opt.zeroGrad();
     expect(params.get('w')!.grad).toBeNull();
+  });
+
+  it('zeroGrad hands pooled gradient buffers back, so the next backward reuses them', () => {
+    const e = createEngine({ backend: 'js' });
+    const w = e.tensor(new Float32Array(64 * 64).fill(0.01), [64, 64], true);
+    const opt = new AdamW(new Map([['w', w]]), { lr: 0.1 });
+    const x = e.tensor(new Float32Array(8 * 64).fill(1), [8, 64]);
+    const step = () => { sum(matmul(x, w)).backward(); opt.step(); };
+    step();
+    const first = w.grad!;
+    e.clearPool();
+    opt.zeroGrad();
+    expect(w.grad).toBeNull();
+    expect(e.pooledMemory).toBeGreaterThanOrEqual(first.byteLength); // parked, not left to the GC
+    step();
+    expect(w.grad!.buffer).toBe(first.buffer); // the same memory, recycled
   });
 
   it('resumes bit-identically from exported state', () => {
