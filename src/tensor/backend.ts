@@ -72,7 +72,8 @@ export interface Backend {
    * output zero, for padding). probs (B*H*T*S floats), when non-null, receives the softmax
    * probabilities backward needs, in the backend's own layout: pass it only to the same backend's
    * attentionBackward (js: (B,H,T,S) with zeros where masked; native: each block of query rows
-   * stores only the keys it can see, and entries past those are left as they were).
+   * stores the keys from its conversation's start, or the row's, to its last visible key, zeros
+   * where masked, and entries past those blocks are left as they were).
    */
   attentionForward(shape: AttentionShape, q: Float32Array, k: Float32Array, v: Float32Array, keyStart: Int32Array | null, out: Float32Array, probs: Float32Array | null, segmentStart?: Int32Array | null): void;
   /**

@@ -165,7 +165,9 @@ function packHead(engine: Tensor['engine'], weight: Tensor, withBackward: boolea
   const [vocab, channels] = weight.shape;
   const pooled: Float32Array[] = [];
   const bits = (length: number) => {
-    const floats = engine.acquire(Math.ceil(length / 2)); // 64-byte aligned like alignedUint16 (see Engine.fresh)
+    // 64-byte aligned like alignedUint16 from 1024 floats up (Engine.fresh); smaller heads get a plain
+    // array, which the kernels read with unaligned loads
+    const floats = engine.acquire(Math.ceil(length / 2));
     pooled.push(floats);
     return new Uint16Array(floats.buffer, floats.byteOffset, length);
   };

@@ -37,6 +37,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, tolerance: nu
     if (!(error <= worst)) {
       worst = error;
       worstIndex = i;
+      if (Number.isNaN(error)) break; // a NaN fails the comparison: no later finite error may replace it
     }
   }
   const detail = worstIndex < 0 ? '' : ` at ${worstIndex}: ${actual[worstIndex]} vs ${expected[worstIndex]}`;
@@ -626,20 +627,24 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
       while (starts.length < time) starts.push(starts.length + 1);
       return starts;
     };
-    const cases: { label: string; shape: AttentionShape; segments: number[] }[] = [
+    const cases: { label: string; shape: AttentionShape; segments: number[]; keyStart?: number[] }[] = [
       { label: 'blocked', shape: { batch: 2, queryLength: 70, keyLength: 70, heads: 4, kvHeads: 2, headDim: 16 }, segments: [...packed([20, 30, 15], 70), ...packed([70], 70)] },
       { label: 'direct loop', shape: { batch: 1, queryLength: 3, keyLength: 3, heads: 2, kvHeads: 1, headDim: 8 }, segments: packed([1, 1], 3) },
       // the demo's head size: blocks cut at each conversation, windows over one and several register tiles
       { label: 'headDim 32, many conversations', shape: { batch: 2, queryLength: 120, keyLength: 120, heads: 4, kvHeads: 4, headDim: 32 }, segments: [...packed([45, 7, 33, 1, 30], 120), ...packed([64, 50], 120)] },
+      // keyStart too (forward masks it, backward does not know it): it cuts into row 0's first conversation and row 1's second
+      { label: 'with keyStart', shape: { batch: 2, queryLength: 40, keyLength: 40, heads: 2, kvHeads: 1, headDim: 32 }, segments: [...packed([25, 15], 40), ...packed([10, 30], 40)], keyStart: [5, 12] },
+      { label: 'direct loop with keyStart', shape: { batch: 2, queryLength: 3, keyLength: 3, heads: 2, kvHeads: 2, headDim: 16 }, segments: [...packed([1, 2], 3), ...packed([3], 3)], keyStart: [0, 1] },
     ];
-    for (const { label, shape, segments } of cases) {
+    for (const { label, shape, segments, keyStart } of cases) {
       const { batch: B, queryLength: T, heads: H, kvHeads: KH, headDim: D } = shape;
       const segmentStart = Int32Array.from(segments);
+      const starts = keyStart === undefined ? null : Int32Array.from(keyStart);
       const q = randomArray(B * T * H * D, 41, 2);
       const k = randomArray(B * T * KH * D, 42, 2);
       const v = randomArray(B * T * KH * D, 43);
       const [[, , , on, pn], [, , , oj, pj]] = both(native, js, [q, k, v, new Float32Array(q.length), new Float32Array(B * H * T * T).fill(Number.NaN)],
-        (be, [qq, kk, vv, o, p]) => be.attentionForward(shape, qq, kk, vv, null, o, p, segmentStart));
+        (be, [qq, kk, vv, o, p]) => be.attentionForward(shape, qq, kk, vv, starts, o, p, segmentStart));
       expectClose(on, oj, MATMUL, `segmented forward out ${label}`);
       const dOut = randomArray(q.length, 44);
       const [[dqn, dkn, dvn], [dqj, dkj, dvj]] = both(native, js, [randomArray(q.length, 1), randomArray(k.length, 2), randomArray(v.length, 3)],
@@ -647,6 +652,22 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
       expectClose(dqn, dqj, MATMUL, `segmented backward dq ${label}`);
       expectClose(dkn, dkj, MATMUL, `segmented backward dk ${label}`);
       expectClose(dvn, dvj, MATMUL, `segmented backward dv ${label}`);
+      // training attention (probs kept) is bit-identical on 1 and 4 threads, forward and backward
+      const threads = native.threads;
+      const run = (count: number) => {
+        native.setThreads(count);
+        const out = new Float32Array(q.length), probs = new Float32Array(B * H * T * T);
+        native.attentionForward(shape, q, k, v, starts, out, probs, segmentStart);
+        const dq = new Float32Array(q.length), dk = new Float32Array(k.length), dv = new Float32Array(v.length);
+        native.attentionBackward(shape, dOut, q, k, v, probs, dq, dk, dv, segmentStart);
+        return [out, dq, dk, dv];
+      };
+      try {
+        const one = run(1), four = run(4);
+        one.forEach((x, i) => expect(bitsEqual(x, four[i]), `${label}: 1 vs 4 threads, output ${i}`).toBe(true));
+      } finally {
+        native.setThreads(threads);
+      }
       // padding queries (segment start past themselves) produce zeros, never NaN
       if (label === 'blocked') for (let t = 65; t < 70; t++) expect(oj[(t * H) * D]).toBe(0);
     }
