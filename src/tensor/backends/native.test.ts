@@ -51,6 +51,32 @@ function bitsEqual(a: Float32Array, b: Float32Array): boolean {
 }
 
 /** fn's result with `backend` on `count` threads (the previous count restored, also on throw). */
+/** The packed-weight GEMMs (bf16 and f32Packed) share this surface: W packed once, y = x W^T. */
+interface PackedGemm<P> {
+  packedLength(N: number, K: number): number;
+  pack(weight: Float32Array, N: number, K: number, out: P): void;
+  gemm(M: number, N: number, K: number, x: Float32Array, packed: P, y: Float32Array): void;
+}
+
+/** Checks that an empty sum (K = 0) writes zeros over NaN, and returns an M x N x K product
+ * (packed W, x and w drawn from the seeds) run on 1 and on 2 threads, for a bit comparison. */
+function packedGemmChecks<P>(native: Backend, kernels: PackedGemm<P>, alloc: (length: number) => P,
+  [M, N, K]: number[], seeds: [number, number]) {
+  const empty = new Float32Array(16).fill(NaN);
+  kernels.gemm(1, 16, 0, new Float32Array(0), alloc(kernels.packedLength(16, 0)), empty);
+  expect([...empty]).toEqual(new Array(16).fill(0));
+  const x = randomArray(M * K, seeds[0], 1);
+  const w = randomArray(N * K, seeds[1], 0.1);
+  const packed = alloc(kernels.packedLength(N, K));
+  kernels.pack(w, N, K, packed);
+  const run = (n: number) => withThreads(native, n, () => {
+    const y = new Float32Array(M * N).fill(NaN);
+    kernels.gemm(M, N, K, x, packed, y);
+    return y;
+  });
+  return { x, w, packed, one: run(1), two: run(2) };
+}
+
 function withThreads<T>(backend: Backend, count: number, fn: () => T): T {
   const before = backend.threads;
   backend.setThreads(count);
@@ -275,22 +301,8 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
       });
 
       it('bf16 GEMM: an empty sum (K = 0) gives zeros; a shape of several parallel chunks is the same on 1 and 2 threads', () => {
-        const kernels = native.bf16!;
-        const empty = new Float32Array(16).fill(NaN);
-        kernels.gemm(1, 16, 0, new Float32Array(0), new Uint16Array(kernels.packedLength(16, 0)), empty);
-        expect([...empty]).toEqual(new Array(16).fill(0));
         const [M, N, K] = [35, 1000, 200];
-        const x = randomArray(M * K, 7, 1);
-        const w = randomArray(N * K, 8, 0.1);
-        const packed = new Uint16Array(kernels.packedLength(N, K));
-        kernels.pack(w, N, K, packed);
-        const run = (n: number) => withThreads(native, n, () => {
-          const y = new Float32Array(M * N).fill(NaN);
-          kernels.gemm(M, N, K, x, packed, y);
-          return y;
-        });
-        const one = run(1);
-        const two = run(2);
+        const { x, w, one, two } = packedGemmChecks(native, native.bf16!, (n) => new Uint16Array(n), [M, N, K], [7, 8]);
         expect(bitsEqual(one, two)).toBe(true);
         const reference = new Float32Array(M * N);
         const packedJs = new Uint16Array(js.bf16!.packedLength(N, K));
@@ -447,20 +459,9 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
         expect(bitsEqual(alone, y.subarray(m * N, (m + 1) * N)), `packed gemm ${M}x${N}x${K}: row ${m} alone = in the batch`).toBe(true);
       }
     }
-    const empty = new Float32Array(16).fill(NaN);
-    kernels.gemm(1, 16, 0, new Float32Array(0), new Float32Array(kernels.packedLength(16, 0)), empty);
-    expect([...empty]).toEqual(new Array(16).fill(0));
     const [M, N, K] = [64, 1536, 384]; // a decoding step's MLP shape: many parallel chunks
-    const x = randomArray(M * K, 41, 1);
-    const w = randomArray(N * K, 42, 0.1);
-    const packed = new Float32Array(kernels.packedLength(N, K));
-    kernels.pack(w, N, K, packed);
-    const run = (n: number) => withThreads(native, n, () => {
-      const y = new Float32Array(M * N).fill(NaN);
-      kernels.gemm(M, N, K, x, packed, y);
-      return y;
-    });
-    expect(bitsEqual(run(1), run(2))).toBe(true);
+    const { x, packed, one, two } = packedGemmChecks(native, kernels, (n) => new Float32Array(n), [M, N, K], [41, 42]);
+    expect(bitsEqual(one, two)).toBe(true);
     expect(() => kernels.gemm(M, N, K, x, packed.subarray(1), new Float32Array(M * N))).toThrow(/packed/);
   });
 
