@@ -77,6 +77,23 @@ function packedGemmChecks<P>(native: Backend, kernels: PackedGemm<P>, alloc: (le
   return { x, w, packed, one: run(1), two: run(2) };
 }
 
+/** A bf16 product y (M x N) against the float32 one y32: each operand is off by at most 2^-9
+ * relative, so |y - y32| <= 2^-8 sum_k |a_mk b_kn| (+ float32 sums), where magnitude(m, n) gives
+ * that sum; and the rounding really happened (they differ somewhere). */
+function expectBf16Bound(y: Float32Array, y32: Float32Array, M: number, N: number, magnitude: (m: number, n: number) => number, label: string): void {
+  let ok = true;
+  let changed = false;
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      const error = Math.abs(y[m * N + n] - y32[m * N + n]);
+      if (error > 2 ** -8 * magnitude(m, n) + 1e-6) ok = false;
+      if (error > 0) changed = true;
+    }
+  }
+  expect(ok, `${label} within 2^-8 sum|a b| of float32`).toBe(true);
+  expect(changed, `${label}: the bf16 product really rounds (differs from float32 somewhere)`).toBe(true);
+}
+
 function withThreads<T>(backend: Backend, count: number, fn: () => T): T {
   const before = backend.threads;
   backend.setThreads(count);
@@ -284,19 +301,11 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
           // against float32: each operand is off by at most 2^-9 relative, so |dy| <= 2^-8 sum|x w| (+ float32 sums)
           const y32 = new Float32Array(M * N);
           js.gemm(false, true, 1, M, N, K, x, w, y32, false);
-          let ok = true;
-          let changed = false;
-          for (let m = 0; m < M; m++) {
-            for (let n = 0; n < N; n++) {
-              let magnitude = 0;
-              for (let kk = 0; kk < K; kk++) magnitude += Math.abs(x[m * K + kk] * w[n * K + kk]);
-              const error = Math.abs(yNative[m * N + n] - y32[m * N + n]);
-              if (error > 2 ** -8 * magnitude + 1e-6) ok = false;
-              if (error > 0) changed = true;
-            }
-          }
-          expect(ok, `bf16 gemm ${M}x${N}x${K} within 2^-8 sum|x w| of float32`).toBe(true);
-          expect(changed, 'the bf16 product really rounds (differs from float32 somewhere)').toBe(true);
+          expectBf16Bound(yNative, y32, M, N, (m, n) => {
+            let magnitude = 0;
+            for (let kk = 0; kk < K; kk++) magnitude += Math.abs(x[m * K + kk] * w[n * K + kk]);
+            return magnitude;
+          }, `bf16 gemm ${M}x${N}x${K}`);
         }
       });
 
@@ -331,19 +340,11 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
             // float32: each operand is off by at most 2^-9 relative, so |dy| <= (2^-8 + 2^-18) sum|a b| (+ float32 sums)
             const y32 = start.slice();
             js.gemm(transA, transB, 1, M, N, K, a, b, y32, accumulate);
-            let ok = true;
-            let changed = false;
-            for (let m = 0; m < M; m++) {
-              for (let n = 0; n < N; n++) {
-                let magnitude = 0;
-                for (let k = 0; k < K; k++) magnitude += Math.abs((transA ? a[k * M + m] : a[m * K + k]) * (transB ? b[n * K + k] : b[k * N + n]));
-                const error = Math.abs(yNative[m * N + n] - y32[m * N + n]);
-                if (error > 2 ** -8 * magnitude + 1e-6) ok = false;
-                if (error > 0) changed = true;
-              }
-            }
-            expect(ok, `${label} within 2^-8 sum|a b| of float32`).toBe(true);
-            expect(changed, `${label} really rounds`).toBe(true);
+            expectBf16Bound(yNative, y32, M, N, (m, n) => {
+              let magnitude = 0;
+              for (let k = 0; k < K; k++) magnitude += Math.abs((transA ? a[k * M + m] : a[m * K + k]) * (transB ? b[n * K + k] : b[k * N + n]));
+              return magnitude;
+            }, label);
           }
         }
       });
