@@ -93,6 +93,21 @@ napi_value js_sum_squares(napi_env env, napi_callback_info info) {
   return sl_number_value(env, sl_sum_squares(x, n));
 }
 
+/* argmaxRows(x, width, out): out.length rows of x */
+napi_value js_argmax_rows(napi_env env, napi_callback_info info) {
+  sl_args a;
+  float *x;
+  int32_t *out;
+  int64_t lx, width, rows, need;
+  TRY(sl_args_init(env, info, "argmaxRows", 3, &a));
+  TRY(sl_arg_f32(&a, 0, "x", &x, &lx) && sl_arg_dim(&a, 1, "width", &width));
+  TRY(sl_arg_i32(&a, 2, "out", &out, &rows));
+  if (width == 0) TRY(sl_fail(&a, "width must be at least 1"));
+  TRY(sl_mul_checked(&a, rows, width, &need) && sl_check_length(&a, "x", lx, need, "out.length*width"));
+  sl_argmax_rows(x, rows, width, out);
+  return NULL;
+}
+
 /* embeddingForward(weight, ids, channels, out) / embeddingBackward(dOut, ids, channels, dWeight) */
 static napi_value embedding(napi_env env, napi_callback_info info, int backward) {
   sl_args a;

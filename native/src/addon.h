@@ -14,6 +14,7 @@
   X(mul, js_mul) \
   X(scale, js_scale) \
   X(sumSquares, js_sum_squares) \
+  X(argmaxRows, js_argmax_rows) \
   X(embeddingForward, js_embedding_forward) \
   X(embeddingBackward, js_embedding_backward) \
   X(rmsnormForward, js_rmsnorm_forward) \

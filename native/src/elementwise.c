@@ -63,6 +63,34 @@ void sl_scale(const float *a, float factor, float *out, int64_t n) {
   sl_parallel_for(n, SL_ELEMENTWISE_GRAIN, scale_range, &c);
 }
 
+/* Per row, the index of its largest value, the first on ties; NaN never wins (a NaN first value
+ * is kept), exactly as the scalar loop `if (x[i] > x[best]) best = i` (generate.ts's argmax). */
+typedef struct {
+  const float *x;
+  int64_t width;
+  int32_t *out;
+} argmax_ctx;
+
+static void argmax_range(void *p, int64_t lo, int64_t hi) {
+  const argmax_ctx *c = p;
+  for (int64_t r = lo; r < hi; r++) {
+    const float *row = c->x + r * c->width;
+    int64_t best = 0;
+    float value = row[0];
+    for (int64_t i = 1; i < c->width; i++)
+      if (row[i] > value) {
+        value = row[i];
+        best = i;
+      }
+    c->out[r] = (int32_t)best;
+  }
+}
+void sl_argmax_rows(const float *x, int64_t rows, int64_t width, int32_t *out) {
+  if (width <= 0) return;
+  argmax_ctx c = {x, width, out};
+  sl_parallel_for(rows, sl_rows_grain(width, SL_ELEMENTWISE_GRAIN), argmax_range, &c);
+}
+
 /* Fixed 16 chunks, each summed in double, partials added in order: deterministic and accurate. */
 #define SL_SUM_CHUNKS 16
 typedef struct {

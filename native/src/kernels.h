@@ -68,6 +68,8 @@ void sl_add_into(float *target, const float *source, float scale, int64_t n);
 void sl_mul(const float *a, const float *b, float *out, int64_t n);
 void sl_scale(const float *a, float factor, float *out, int64_t n);
 double sl_sum_squares(const float *a, int64_t n);
+/* out[r] = index of the largest of row r of x (rows, width): the first on ties, NaN never wins */
+void sl_argmax_rows(const float *x, int64_t rows, int64_t width, int32_t *out);
 void sl_swiglu_forward(const float *gate, const float *up, float *out, int64_t n);
 void sl_swiglu_backward(const float *d_out, const float *gate, const float *up,
                         float *d_gate, float *d_up, int64_t n);

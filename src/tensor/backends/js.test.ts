@@ -242,4 +242,11 @@ describe('element-wise, norms and losses', () => {
     expect(Array.from(out)).toEqual([0, -1.5, -3]);
     expect(backend.sumSquares(a)).toBe(14);
   });
+
+  it('argmaxRows: the first largest per row; NaN never wins, a NaN first value is kept', () => {
+    const x = Float32Array.of(1, 3, 3, 2, /**/ NaN, 5, 9, 1, /**/ -1, NaN, -2, -0.5, /**/ -0, 0, -1, -3);
+    const out = new Int32Array(4);
+    backend.argmaxRows(x, 4, out);
+    expect(Array.from(out)).toEqual([1, 0, 3, 0]);
+  });
 });

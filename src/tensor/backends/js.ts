@@ -33,6 +33,14 @@ export function createJsBackend(): Backend {
       for (let i = 0; i < a.length; i++) s += a[i] * a[i];
       return s;
     },
+    argmaxRows(x, width, out) {
+      for (let r = 0; r < out.length; r++) {
+        const offset = r * width;
+        let best = 0, value = x[offset];
+        for (let i = 1; i < width; i++) if (x[offset + i] > value) { value = x[offset + i]; best = i; }
+        out[r] = best;
+      }
+    },
     embeddingForward(weight, ids, channels, out) {
       for (let n = 0; n < ids.length; n++) {
         const src = ids[n] * channels;

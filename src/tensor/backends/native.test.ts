@@ -171,6 +171,21 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     expect(native.sumSquares(new Float32Array(0))).toBe(0);
   });
 
+  it('argmaxRows equals the js kernel: ties, NaN, one column, threaded row counts; bad lengths are refused', () => {
+    for (const [rows, width] of [[1, 1], [3, 7], [64, 4096], [100, 1024]]) {
+      const x = randomArray(rows * width, rows + width);
+      // ties and NaNs at fixed places (quantised values tie often)
+      for (let i = 0; i < x.length; i++) x[i] = Math.round(x[i] * 4) / 4;
+      if (width > 2) for (let r = 0; r < rows; r += 3) x[r * width + (r % width)] = NaN;
+      const outN = new Int32Array(rows).fill(-1), outJ = new Int32Array(rows).fill(-2);
+      native.argmaxRows(x, width, outN);
+      js.argmaxRows(x, width, outJ);
+      expect(Array.from(outN), `${rows} x ${width}`).toEqual(Array.from(outJ));
+    }
+    expect(() => native.argmaxRows(new Float32Array(10), 4, new Int32Array(2))).toThrow(/out.length\*width/);
+    expect(() => native.argmaxRows(new Float32Array(0), 0, new Int32Array(0))).toThrow(/width/);
+  });
+
   it('embedding gather and deterministic scatter-add with repeated ids', () => {
     for (const [rows, channels, vocab] of [[9, 37, 5], [1024, 64, 50]]) {
       const next = mulberry32(rows);

@@ -21,6 +21,7 @@ interface NativeAddon {
   mul: Backend['mul'];
   scale: Backend['scale'];
   sumSquares: Backend['sumSquares'];
+  argmaxRows: Backend['argmaxRows'];
   embeddingForward: Backend['embeddingForward'];
   embeddingBackward: Backend['embeddingBackward'];
   rmsnormForward: Backend['rmsnormForward'];
@@ -135,6 +136,7 @@ export function loadNativeBackend(threads?: number): Backend | null {
     mul: addon.mul,
     scale: addon.scale,
     sumSquares: addon.sumSquares,
+    argmaxRows: addon.argmaxRows,
     embeddingForward: addon.embeddingForward,
     embeddingBackward: addon.embeddingBackward,
     rmsnormForward: addon.rmsnormForward,
