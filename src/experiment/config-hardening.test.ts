@@ -70,7 +70,7 @@ describe('cost estimate', () => {
     ['base.batchSize=1e9', /would need about [\d.]+ GiB of memory.*activations/, /batch/],
     ['data.backdoorExamples=1e9', /would need about [\d.]+ GiB of memory.*data [\d.]+ GiB/, /data\.backdoorExamples/],
     ['eval.batchSize=1e8', /would need about [\d.]+ GiB of memory/, /eval\.batchSize/],
-    ['base.steps=1e9', /would train for about \d+ days/, /steps/],
+    ['base.steps=1e9', /would train for up to about \d+ days/, /steps/],
   ])('refuses %s up front with the numbers', (override, message, hint) => {
     const error = errorOf(() => checkRunCost(estimateRunCost(resolveConfig(CI, [override]))));
     expect(error.code).toBe('LIMIT_EXCEEDED');

