@@ -30,16 +30,19 @@
 /* Output sums the bf16 decoding loop keeps in registers (24 of the 32 zmm: 6 heads of D = 64). */
 #define PV_REGS 24
 /* The bf16 decoding loop's prefetches, into L2 (a decoding step's caches stream from memory: with
- * every layer's weights they are larger than L3): keys this far ahead of the 16 being scored, the
- * first 16 values during the last scores, and the next batch row's first 16 keys and values while
- * this row runs. Batch 16 / 64 x 6 layers of 6 x 64-dim heads over 65-128 keys, 24 caches cycled,
- * 2-vCPU Zen 4: 3.43 -> 2.98 / 12.0 -> 10.4 ms (the old 16 keys ahead into L1 only); 48 or 64 keys
- * ahead, or L3 as the target, measured no better. */
+ * every layer's weights they are larger than L3): the 16 keys PREFETCH_KEYS_BF16 ahead of the 16
+ * being scored, the first 16 values in one of the last score passes, and the next batch row's first
+ * PREFETCH_NEXT_ROWS keys and values while a row runs (the first pass of a row already looks 32
+ * ahead). Batch 16 / 64 x 6 layers of 6 x 64-dim heads over 65-128 keys, 24 caches cycled, 2-vCPU
+ * Zen 4, 20 alternating rounds: 2.89 -> 2.54 / 11.4 -> 10.2 ms per step against the old 16 keys
+ * ahead into L1; 48 or 64 keys ahead, or L3 as the target, measured no better. */
 #define PREFETCH_KEYS_BF16 32
-/* Decoding scratch (score rows) up to this size lives on the stack: 32 heads x 256 keys */
+#define PREFETCH_NEXT_ROWS 32
+/* The decoding loop's score rows (H x S floats) up to this size live on the stack (32 heads x 256
+ * keys); larger ones, and the bf16 cache widened in memory (non-AVX-512 builds, head dims not a
+ * multiple of 32), are malloc'd per call. */
 #define DECODE_STACK_FLOATS 8192
 #define DECODE_STACK_HEADS 64
-#define PREFETCH_NEXT_ROWS 16
 
 /* Softmax of one score row over keys [lo, hi] in place, zero in the rest of [wlo, whi) (the keys a
  * block's products read), all of it zero when hi < lo; entries outside [wlo, whi) are untouched.
@@ -122,7 +125,7 @@ static inline __attribute__((always_inline)) void scores16_bf16(const __m512 *qe
 }
 
 /* attend_query over a bfloat16 cache (D % 32 == 0, D <= 128), widening in registers: scores 16
- * keys per pass (the next 16 prefetched), then the output with keys in memory order and up to
+ * keys per pass (those PREFETCH_KEYS_BF16 ahead prefetched), then the output with keys in memory order and up to
  * PV_REGS / (D / 16) heads' sums in registers, so each row of values streams through once. The
  * output equals the float kernel on the widened cache up to the order of the score sums. */
 static inline __attribute__((always_inline)) void attend_query_bf16_d(const float *q, const uint16_t *kbase, const uint16_t *vbase,
@@ -137,11 +140,12 @@ static inline __attribute__((always_inline)) void attend_query_bf16_d(const floa
   const __m512i odd_index = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
   for (int64_t s = lo; s <= hi; s += 16) {
     const int n = hi - s + 1 < 16 ? (int)(hi - s + 1) : 16;
-    /* 16 keys further on (every head's row side by side) on their way while these are scored;
-     * near the end, the first 16 values instead */
+    /* the 16 keys PREFETCH_KEYS_BF16 ahead (every head's row side by side) on their way while
+     * these are scored; in the one pass where that runs past the last key, the first 16 values
+     * (rows with fewer than PREFETCH_KEYS_BF16 visible keys get neither) */
     if (s + 15 + PREFETCH_KEYS_BF16 <= hi)
       for (int64_t f = 0; f < 16 * kv_stride * 2; f += 64) _mm_prefetch((const char *)(kbase + (s + PREFETCH_KEYS_BF16) * kv_stride) + f, _MM_HINT_T1);
-    else if (s + 15 + PREFETCH_KEYS_BF16 <= hi + 16 && lo + 15 <= hi)
+    else if (s + 15 + PREFETCH_KEYS_BF16 <= hi + 16)
       for (int64_t f = 0; f < 16 * kv_stride * 2; f += 64) _mm_prefetch((const char *)(vbase + lo * kv_stride) + f, _MM_HINT_T1);
     for (int64_t h = 0; h < H; h++) {
       __m512 qe[4], qo[4];
@@ -434,7 +438,7 @@ static void attention_decode_range(void *p, int64_t lo, int64_t hi) {
 #endif
   /* H score rows, and (a bf16 cache widened in memory) one row's keys and values, (S, KH, D) each */
   const int64_t S1 = S > 0 ? S : 1, kv_row = KH * D;
-  /* on the stack when it is small (every decoding step of the models here: no allocation per step) */
+  /* on the stack when the score rows fit (DECODE_STACK_FLOATS): no allocation per step there */
   float stack_scratch[DECODE_STACK_FLOATS], *stack_rows[DECODE_STACK_HEADS];
   const int64_t floats = (H + (c->k16 && !in_registers ? 2 * kv_row : 0)) * S1;
   float *scratch = floats <= DECODE_STACK_FLOATS ? stack_scratch : malloc((size_t)floats * sizeof(float));

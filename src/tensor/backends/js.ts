@@ -33,14 +33,7 @@ export function createJsBackend(): Backend {
       for (let i = 0; i < a.length; i++) s += a[i] * a[i];
       return s;
     },
-    argmaxRows(x, width, out) {
-      for (let r = 0; r < out.length; r++) {
-        const offset = r * width;
-        let best = 0, value = x[offset];
-        for (let i = 1; i < width; i++) if (x[offset + i] > value) { value = x[offset + i]; best = i; }
-        out[r] = best;
-      }
-    },
+    argmaxRows: argmaxRowsJs,
     embeddingForward(weight, ids, channels, out) {
       for (let n = 0; n < ids.length; n++) {
         const src = ids[n] * channels;
@@ -202,4 +195,14 @@ function crossEntropyJs(logits: Float32Array, targets: Int32Array, weights: Floa
     }
   }
   return total;
+}
+
+/** Backend.argmaxRows in JavaScript (also the native backend's fallback for an addon built before it). */
+export function argmaxRowsJs(x: Float32Array, width: number, out: Int32Array): void {
+  for (let r = 0; r < out.length; r++) {
+    const offset = r * width;
+    let best = 0, value = x[offset];
+    for (let i = 1; i < width; i++) if (x[offset + i] > value) { value = x[offset + i]; best = i; }
+    out[r] = best;
+  }
 }

