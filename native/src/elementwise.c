@@ -64,7 +64,7 @@ void sl_scale(const float *a, float factor, float *out, int64_t n) {
 }
 
 /* Per row, the index of its largest value, the first on ties; NaN never wins (a NaN first value
- * is kept), exactly as the scalar loop `if (x[i] > x[best]) best = i` (generate.ts's argmax). */
+ * is kept), exactly as the js backend's argmaxAt (`if (x[i] > best value) best = i`). */
 typedef struct {
   const float *x;
   int64_t width;

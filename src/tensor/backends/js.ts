@@ -199,10 +199,13 @@ function crossEntropyJs(logits: Float32Array, targets: Int32Array, weights: Floa
 
 /** Backend.argmaxRows in JavaScript (also the native backend's fallback for an addon built before it). */
 export function argmaxRowsJs(x: Float32Array, width: number, out: Int32Array): void {
-  for (let r = 0; r < out.length; r++) {
-    const offset = r * width;
-    let best = 0, value = x[offset];
-    for (let i = 1; i < width; i++) if (x[offset + i] > value) { value = x[offset + i]; best = i; }
-    out[r] = best;
-  }
+  for (let r = 0; r < out.length; r++) out[r] = argmaxAt(x, r * width, width);
+}
+
+/** Index (from `offset`) of the largest of x[offset, offset + width): the first on ties, NaN never
+ * wins, a NaN first value is kept; 0 for an empty range. The one definition of greedy decoding's rule. */
+export function argmaxAt(x: Float32Array, offset: number, width: number): number {
+  let best = 0, value = x[offset];
+  for (let i = 1; i < width; i++) if (x[offset + i] > value) { value = x[offset + i]; best = i; }
+  return best;
 }
