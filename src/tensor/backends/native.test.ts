@@ -335,6 +335,30 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
         expectClose(two, reference, ELEMENTWISE, 'bf16 gemm 35x1000x200 native vs js');
       });
 
+      it('bf16 GEMM: a row\'s output has the same bits whatever the product\'s row count (decoding-sized products run in k chunks)', () => {
+        // AVX512-BF16 runs products of at most 64 rows in chunks of 4 k blocks (both 8-row halves in
+        // turns); larger ones do not. K = 200 is 7 k blocks (a whole and a partial chunk), N = 100
+        // ends in a partial column block; accumulate starts from y.
+        const [N, K, big] = [100, 200, 70];
+        const x = randomArray(big * K, 61, 1);
+        const w = randomArray(N * K, 62, 0.1);
+        const start = randomArray(big * N, 63, 0.5);
+        const packed = new Uint16Array(native.bf16!.packedLength(N, K));
+        native.bf16!.pack(w, N, K, packed);
+        const whole = new Float32Array(big * N);
+        native.bf16!.gemm(big, N, K, x, packed, whole);
+        const wholeMixed = start.slice();
+        native.bf16!.gemmMixed(false, true, big, N, K, x, w, wholeMixed, true);
+        for (const M of [1, 9, 16, 23, 48, 64]) {
+          const y = new Float32Array(M * N);
+          native.bf16!.gemm(M, N, K, x.subarray(0, M * K), packed, y);
+          expect(bitsEqual(y, whole.subarray(0, M * N)), `bf16 gemm ${M} rows vs the first ${M} of ${big}`).toBe(true);
+          const mixed = start.slice(0, M * N);
+          native.bf16!.gemmMixed(false, true, M, N, K, x.subarray(0, M * K), w, mixed, true);
+          expect(bitsEqual(mixed, wholeMixed.subarray(0, M * N)), `gemmMixed+ ${M} rows vs the first ${M} of ${big}`).toBe(true);
+        }
+      });
+
       it('bf16 training GEMMs: forward x W^T, dx = dy W and dW (+)= dy^T x, native vs js and within the bf16 bound of float32', () => {
         // gemmMixed with Backend.gemm's layouts: (transA, transB) = (false, true) forward,
         // (false, false) dx, (true, false) dW (accumulating, as gradients do); partial tiles everywhere.
