@@ -363,8 +363,9 @@ static void dp_chunked(const gemm_ctx *c, int64_t mb, int64_t nb0, int J, int64_
 /* Jobs [lo, hi) over (m block, column-block triple), m block major as in amx_jobs (the A tile
  * stays in L1 while the job sweeps the columns), except in decoding-sized products: there column
  * major, so a triple's weights come from memory once and from L2 for the other m blocks (A, at
- * most 64 rows, stays in L2; batch 64 on the Zen 5 EPYC: 7,305 -> 7,933 tokens/s, medians of 6
- * alternating runs, though 616 -> 608 ms in one process). A job's rows run 8 at a time; the last
+ * most 64 rows, stays in L2; on the Zen 5 EPYC, medians of 6 alternating runs against chunks
+ * alone: batch 64 6,770 -> 7,933 tokens/s, batch 16 6,778 -> 6,252, the same code there, so noise
+ * of that size; 614 -> 608 ms at batch 64 in one process). A job's rows run 8 at a time; the last
  * m block's tail takes the smallest of 1 / 2 / 4 / 8 rows that covers it (decoding at batch 1
  * computes one row, not a padded 16). */
 static void dp_jobs(const gemm_ctx *c, int64_t lo, int64_t hi) {

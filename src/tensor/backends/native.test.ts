@@ -337,25 +337,35 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
 
       it('bf16 GEMM: a row\'s output has the same bits whatever the product\'s row count (decoding-sized products run in k chunks)', () => {
         // AVX512-BF16 runs products of at most 64 rows in chunks of 4 k blocks (both 8-row halves in
-        // turns); larger ones do not. K = 200 is 7 k blocks (a whole and a partial chunk), N = 100
-        // ends in a partial column block; accumulate starts from y.
-        const [N, K, big] = [100, 200, 70];
-        const x = randomArray(big * K, 61, 1);
-        const w = randomArray(N * K, 62, 0.1);
-        const start = randomArray(big * N, 63, 0.5);
-        const packed = new Uint16Array(native.bf16!.packedLength(N, K));
-        native.bf16!.pack(w, N, K, packed);
-        const whole = new Float32Array(big * N);
-        native.bf16!.gemm(big, N, K, x, packed, whole);
-        const wholeMixed = start.slice();
-        native.bf16!.gemmMixed(false, true, big, N, K, x, w, wholeMixed, true);
-        for (const M of [1, 9, 16, 23, 48, 64]) {
-          const y = new Float32Array(M * N);
-          native.bf16!.gemm(M, N, K, x.subarray(0, M * K), packed, y);
-          expect(bitsEqual(y, whole.subarray(0, M * N)), `bf16 gemm ${M} rows vs the first ${M} of ${big}`).toBe(true);
-          const mixed = start.slice(0, M * N);
-          native.bf16!.gemmMixed(false, true, M, N, K, x.subarray(0, M * K), w, mixed, true);
-          expect(bitsEqual(mixed, wholeMixed.subarray(0, M * N)), `gemmMixed+ ${M} rows vs the first ${M} of ${big}`).toBe(true);
+        // turns, column-major jobs); larger ones do not. Row counts reach every second-half shape
+        // (1, 2, 4 and 8 rows, the last with padding rows); K = 200 is 7 k blocks (a partial last
+        // chunk), K = 256 exactly two chunks; N = 100 ends in a 1-block job, N = 80 in a 2-block one;
+        // accumulate starts from y; 1 and 2 threads.
+        const big = 70;
+        for (const [N, K] of [[100, 200], [80, 256]]) {
+          const x = randomArray(big * K, 61 + K, 1);
+          const w = randomArray(N * K, 62 + N, 0.1);
+          const start = randomArray(big * N, 63, 0.5);
+          const packed = new Uint16Array(native.bf16!.packedLength(N, K));
+          native.bf16!.pack(w, N, K, packed);
+          const whole = new Float32Array(big * N);
+          native.bf16!.gemm(big, N, K, x, packed, whole);
+          const wholeMixed = start.slice();
+          native.bf16!.gemmMixed(false, true, big, N, K, x, w, wholeMixed, true);
+          for (const M of [1, 9, 10, 11, 13, 16, 23, 30, 48, 64]) {
+            for (const threads of [1, 2]) {
+              const label = `${M} rows vs the first ${M} of ${big}, N ${N}, K ${K}, ${threads} thread(s)`;
+              const [y, mixed] = withThreads(native, threads, () => {
+                const out = new Float32Array(M * N);
+                native.bf16!.gemm(M, N, K, x.subarray(0, M * K), packed, out);
+                const acc = start.slice(0, M * N);
+                native.bf16!.gemmMixed(false, true, M, N, K, x.subarray(0, M * K), w, acc, true);
+                return [out, acc];
+              });
+              expect(bitsEqual(y, whole.subarray(0, M * N)), `bf16 gemm ${label}`).toBe(true);
+              expect(bitsEqual(mixed, wholeMixed.subarray(0, M * N)), `gemmMixed+ ${label}`).toBe(true);
+            }
+          }
         }
       });
 
