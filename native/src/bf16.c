@@ -261,15 +261,19 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
 /* ---- AVX512-BF16 path ---- */
 
 /* Decoding-sized products (at most this many rows, so each weight meets few rows and streams from
- * memory) run an m block's two 8-row halves in turns over chunks of DP_CHUNK k blocks: the first
- * half reads a chunk from memory, the second reads it from L1 while it prefetches the next chunk,
- * so the weight stream does not stall while the second half computes (whole halves in turn: the
- * second half's pass ran from cache with the memory idle). Same sums in the same order (the
- * accumulators wait in `carry` between chunks, exactly), so the same bits. Small shape, 2-vCPU
- * AMD EPYC Zen 5 (family 26 model 2), whole batch-16 generation runs in one process alternating
- * both ways, median ms: 183 -> 155 (8 rounds), 167 -> 158 (10), 179 -> 163 (12); chunks of 2, 6
- * or 8 k blocks, or the prefetch into L2, measured no better. Larger products keep whole halves
- * (training steps measured no gain). */
+ * memory) run each m block chunk by chunk, DP_CHUNK k blocks at a time: its one or two 8-row passes
+ * take turns over a chunk, and the last pass over it prefetches the next chunk into L1 (after a
+ * job's last chunk, the next job's first), so the weight stream neither waits on the hardware
+ * prefetchers nor stops while a second pass computes from cache (the whole-K passes did both).
+ * Same sums in the same order (the accumulators wait in `carry` between chunks, exactly), so the
+ * same bits. 2-vCPU AMD EPYC Zen 5 (family 26 model 2), small shape: whole batch-16 generation
+ * runs in one process alternating with the whole-K passes, median ms 183 -> 155 (8 rounds),
+ * 167 -> 158 (10), 179 -> 163 (12), before the prefetch crossed into the next job; a decoding
+ * step's products alone (6 layers + head, weights cycled from memory, median of 300 steps) with
+ * that crossing 0.83-0.89 -> 0.72-0.77 ms at 16 rows, 2.82-2.96 -> 2.69-2.75 ms at 64, and with
+ * one-pass m blocks chunked too (8 rows: 0.92-1.00 ms before) 0.48 ms at 8 rows. Chunks of 2, 6
+ * or 8 k blocks, prefetching into L2, 2 or 3 chunks ahead, or in the first pass too, measured no
+ * better. Larger products keep whole-K passes (training steps measured no gain). */
 #define DP_CHUNKED_ROWS 64
 #define DP_CHUNK 4
 
@@ -287,8 +291,8 @@ static inline void dp_write(const gemm_ctx *c, int64_t row, int64_t nb, __m512 a
  * pair of each A row meet in VDPBF16PS (acc += a0 b0 + a1 b1, float32). The sum over k runs in
  * one order, k pair by k pair, whatever the job split. Without `carry` the accumulators start at
  * zero and end in y; with it they start from carry (unless kb0 == 0) and end there, and
- * `prefetch` fetches the next chunk's B into L1 (one line per block per k pair). R and J are
- * compile-time constants in every caller. */
+ * `prefetch` fetches the next chunk's B into L1 (one line per block per k pair; see below). R
+ * and J are compile-time constants in every caller. */
 __attribute__((target("avx512f,avx512bf16"), always_inline))
 static inline void dp_block(const gemm_ctx *c, int64_t mb, int64_t r0, int64_t nb0, int64_t kb0, int64_t kb1, __m512 *carry,
                             int prefetch, const int R, const int J) {
@@ -297,8 +301,11 @@ static inline void dp_block(const gemm_ctx *c, int64_t mb, int64_t r0, int64_t n
     for (int j = 0; j < J; j++) acc[r][j] = carry && kb0 > 0 ? _mm512_load_ps((const float *)&carry[r * DP_NBS + j]) : _mm512_setzero_ps();
   const uint16_t *a = c->a + mb * c->kblocks * BLOCK + kb0 * BLOCK + r0 * KB; /* tiled A: row r of tile kb at kb * BLOCK + r * KB */
   const uint16_t *b = c->w + nb0 * c->kblocks * BLOCK + kb0 * BLOCK;          /* block (nb0 + j, kb) at (j * kblocks + kb) * BLOCK */
-  const int64_t ahead = (kb1 - kb0) * BLOCK;
-  prefetch = prefetch && kb1 < c->kblocks;
+  /* what `prefetch` fetches: the next chunk of these blocks, or after the job's last chunk the
+   * first chunk of the next column triple (the next job in memory, usually this thread's next) */
+  const int64_t next_kb = kb1 < c->kblocks ? kb1 : 0, next_nb = kb1 < c->kblocks ? nb0 : nb0 + DP_NBS;
+  const int64_t ahead = ((next_nb - nb0) * c->kblocks + next_kb - kb0) * BLOCK;
+  prefetch = prefetch && next_nb * NB < c->N;
   for (int64_t kb = kb0; kb < kb1; kb++, a += BLOCK, b += BLOCK) {
     for (int kp = 0; kp < KB / 2; kp++) {
       __m512bh bv[DP_NBS];
@@ -346,15 +353,17 @@ static const dpc_fn dpc_shapes[4][DP_NBS] = {{dpc_1_1, dpc_1_2, dpc_1_3}, {dpc_2
 /* the smallest of the 8 / 4 / 2 / 1-row shapes that covers `rows` rows (at least min(rows, 8)) */
 static inline int dp_shape(int64_t rows) { return rows > 4 ? 3 : rows > 2 ? 2 : (int)rows - 1; }
 
-/* An m block of more than 8 rows in a decoding-sized product: both halves chunk by chunk (see DP_CHUNKED_ROWS). */
+/* An m block of a decoding-sized product, chunk by chunk (see DP_CHUNKED_ROWS). */
 __attribute__((target("avx512f")))
 static void dp_chunked(const gemm_ctx *c, int64_t mb, int64_t nb0, int J, int64_t rows) {
   __attribute__((aligned(64))) __m512 carry[2][DP_ROWS * DP_NBS];
-  const dpc_fn first = dpc_shapes[3][J - 1], second = dpc_shapes[dp_shape(rows - DP_ROWS)][J - 1];
+  const int two = rows > DP_ROWS;
+  const dpc_fn first = dpc_shapes[dp_shape(two ? DP_ROWS : rows)][J - 1];
+  const dpc_fn second = two ? dpc_shapes[dp_shape(rows - DP_ROWS)][J - 1] : NULL;
   for (int64_t kb0 = 0; kb0 < c->kblocks; kb0 += DP_CHUNK) {
     const int64_t kb1 = kb0 + DP_CHUNK < c->kblocks ? kb0 + DP_CHUNK : c->kblocks;
-    first(c, mb, 0, nb0, kb0, kb1, carry[0], 0);
-    second(c, mb, DP_ROWS, nb0, kb0, kb1, carry[1], 1);
+    first(c, mb, 0, nb0, kb0, kb1, carry[0], !two);
+    if (two) second(c, mb, DP_ROWS, nb0, kb0, kb1, carry[1], 1);
   }
   for (int64_t r = 0; r < rows; r++)
     for (int j = 0; j < J; j++) dp_write(c, mb * 16 + r, nb0 + j, carry[r / DP_ROWS][r % DP_ROWS * DP_NBS + j]);
@@ -375,7 +384,7 @@ static void dp_jobs(const gemm_ctx *c, int64_t lo, int64_t hi) {
     const int64_t mb = decoding ? job % c->mblocks : job / groups, nb0 = (decoding ? job / c->mblocks : job % groups) * DP_NBS;
     const int J = (int)(nblocks - nb0 < DP_NBS ? nblocks - nb0 : DP_NBS);
     const int64_t rows = c->M - mb * 16 < 16 ? c->M - mb * 16 : 16;
-    if (rows > DP_ROWS && decoding) {
+    if (decoding) {
       dp_chunked(c, mb, nb0, J, rows);
       continue;
     }
