@@ -270,8 +270,9 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
  * runs in one process alternating with the whole-K passes, median ms 183 -> 155 (8 rounds),
  * 167 -> 158 (10), 179 -> 163 (12), before the prefetch crossed into the next job; a decoding
  * step's products alone (6 layers + head, weights cycled from memory, median of 300 steps) with
- * that crossing 0.83-0.89 -> 0.72-0.77 ms at 16 rows, 2.82-2.96 -> 2.69-2.75 ms at 64, and with
- * one-pass m blocks chunked too (8 rows: 0.92-1.00 ms before) 0.48 ms at 8 rows. Chunks of 2, 6
+ * that crossing 0.89-0.94 -> 0.72-0.80 ms at 16 rows, 2.82-2.96 -> 2.69-2.75 ms at 64 (no
+ * difference in a third series), and with one-pass m blocks chunked too 0.66-0.77 -> 0.54-0.56 ms
+ * at 8 rows (0.92-1.00 -> 0.48 in another series). Chunks of 2, 6
  * or 8 k blocks, prefetching into L2, 2 or 3 chunks ahead, or in the first pass too, measured no
  * better. Larger products keep whole-K passes (training steps measured no gain). */
 #define DP_CHUNKED_ROWS 64
@@ -302,7 +303,9 @@ static inline void dp_block(const gemm_ctx *c, int64_t mb, int64_t r0, int64_t n
   const uint16_t *a = c->a + mb * c->kblocks * BLOCK + kb0 * BLOCK + r0 * KB; /* tiled A: row r of tile kb at kb * BLOCK + r * KB */
   const uint16_t *b = c->w + nb0 * c->kblocks * BLOCK + kb0 * BLOCK;          /* block (nb0 + j, kb) at (j * kblocks + kb) * BLOCK */
   /* what `prefetch` fetches: the next chunk of these blocks, or after the job's last chunk the
-   * first chunk of the next column triple (the next job in memory, usually this thread's next) */
+   * first chunk of the next column triple (next in memory; at up to 16 rows also this thread's
+   * next job, with more m blocks the jobs run column-major and it comes after this triple's other
+   * m blocks: prefetching it only from the last m block measured the same at 32 and 64 rows) */
   const int64_t next_kb = kb1 < c->kblocks ? kb1 : 0, next_nb = kb1 < c->kblocks ? nb0 : nb0 + DP_NBS;
   const int64_t ahead = ((next_nb - nb0) * c->kblocks + next_kb - kb0) * BLOCK;
   prefetch = prefetch && next_nb * NB < c->N;
