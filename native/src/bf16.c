@@ -263,8 +263,9 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
 /* Decoding-sized products (at most this many rows, so each weight meets few rows and streams from
  * memory) run each m block chunk by chunk, DP_CHUNK k blocks at a time: its one or two 8-row passes
  * take turns over a chunk, and the last pass over it prefetches the next chunk into L1 (after a
- * job's last chunk, the next job's first), so the weight stream neither waits on the hardware
- * prefetchers nor stops while a second pass computes from cache (the whole-K passes did both).
+ * job's last chunk, the next column triple's first), so the weight stream neither waits on the
+ * hardware prefetchers nor stops while a second pass computes from cache (the whole-K passes did
+ * both).
  * Same sums in the same order (the accumulators wait in `carry` between chunks, exactly), so the
  * same bits. 2-vCPU AMD EPYC Zen 5 (family 26 model 2), small shape: whole batch-16 generation
  * runs in one process alternating with the whole-K passes, median ms 183 -> 155 (8 rounds),
