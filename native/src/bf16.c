@@ -265,17 +265,16 @@ static void amx_range(void *p, int64_t lo, int64_t hi) {
  * take turns over a chunk, and the last pass over it prefetches the next chunk into L1 (after a
  * job's last chunk, the next column triple's first), so the weight stream neither waits on the
  * hardware prefetchers nor stops while a second pass computes from cache (the whole-K passes did
- * both).
- * Same sums in the same order (the accumulators wait in `carry` between chunks, exactly), so the
- * same bits. 2-vCPU AMD EPYC Zen 5 (family 26 model 2), small shape: whole batch-16 generation
+ * both). Same sums in the same order (the accumulators wait in `carry` between chunks, exactly),
+ * so the same bits. 2-vCPU AMD EPYC Zen 5 (family 26 model 2), small shape: whole batch-16 generation
  * runs in one process alternating with the whole-K passes, median ms 183 -> 155 (8 rounds),
  * 167 -> 158 (10), 179 -> 163 (12), before the prefetch crossed into the next job; a decoding
  * step's products alone (6 layers + head, weights cycled from memory, median of 300 steps) with
  * that crossing 0.89-0.94 -> 0.72-0.80 ms at 16 rows, 2.82-2.96 -> 2.69-2.75 ms at 64 (no
  * difference in a third series), and with one-pass m blocks chunked too 0.66-0.77 -> 0.54-0.56 ms
- * at 8 rows (0.92-1.00 -> 0.48 in another series). Chunks of 2, 6
- * or 8 k blocks, prefetching into L2, 2 or 3 chunks ahead, or in the first pass too, measured no
- * better. Larger products keep whole-K passes (training steps measured no gain). */
+ * at 8 rows (0.92-1.00 -> 0.48 in another series). Chunks of 2, 6 or 8 k blocks, prefetching
+ * into L2, 2 or 3 chunks ahead, or in the first pass too, measured no better. Larger products keep
+ * whole-K passes (training steps measured no gain). */
 #define DP_CHUNKED_ROWS 64
 #define DP_CHUNK 4
 
