@@ -29,13 +29,19 @@
 #define PREFETCH_KEYS 8
 /* Output sums the bf16 decoding loop keeps in registers (24 of the 32 zmm: 6 heads of D = 64). */
 #define PV_REGS 24
-/* The bf16 decoding loop's prefetches, into L2 (a decoding step's caches stream from memory: with
- * every layer's weights they are larger than L3): the 16 keys PREFETCH_KEYS_BF16 ahead of the 16
- * being scored, the first 16 values in one of the last score passes, and the next batch row's first
- * PREFETCH_NEXT_ROWS keys and values while a row runs (the first pass of a row already looks 32
- * ahead). Batch 16 / 64 x 6 layers of 6 x 64-dim heads over 65-128 keys, 24 caches cycled, 2-vCPU
- * Zen 4, 20 alternating rounds: 2.89 -> 2.54 / 11.4 -> 10.2 ms per step against the old 16 keys
- * ahead into L1; 48 or 64 keys ahead, or L3 as the target, measured no better. */
+/* The bf16 decoding loop's prefetches (a decoding step's caches stream from memory: with every
+ * layer's weights they are larger than L3): into L2 the 16 keys PREFETCH_KEYS_BF16 ahead of the 16
+ * being scored (in one of the last score passes, the first 16 values instead), into L1 the next
+ * pass's 16 keys, and into L2 the next batch row's first PREFETCH_NEXT_ROWS keys and values while
+ * this row's values are summed (the first pass of a row already looks 32 ahead). Each is spread
+ * over the loop that runs meanwhile, one line per load of the loop, not issued in one burst: a
+ * burst of hundreds of prefetches fills the core's miss queues and stalls its own loads (profiled:
+ * ~12% of the loop's samples sat on the burst loops). Batch 16 / 64 x 6 layers of 6 x 64-dim heads
+ * over 65-128 keys, 24 caches cycled, 2-vCPU Zen 4, 20 alternating rounds: 2.89 -> 2.54 / 11.4 ->
+ * 10.2 ms per step against the old 16 keys ahead into L1 (48 or 64 keys ahead, or L3 as the
+ * target, measured no better); then on a 2-vCPU Zen 5, attention alone, alternating within one
+ * process, against the bursts: batch 64 2.12 -> 1.41 ms a step (2 threads), batch 16 0.298 -> 0.276;
+ * whole decoding steps 6.37 -> 5.55 ms (batch 64), 1.64 -> 1.50 (batch 16). */
 #define PREFETCH_KEYS_BF16 32
 #define PREFETCH_NEXT_ROWS 32
 /* The decoding loop's score rows (H x S floats) up to this size live on the stack (32 heads x 256
@@ -107,15 +113,28 @@ static inline void scores16(const float *q, const float *k0, int64_t stride, int
 static inline __m512 bf16_even(__m512i pairs) { return _mm512_castsi512_ps(_mm512_slli_epi32(pairs, 16)); }
 static inline __m512 bf16_odd(__m512i pairs) { return _mm512_castsi512_ps(_mm512_and_si512(pairs, _mm512_set1_epi32((int)0xFFFF0000u))); }
 
+/* Cache lines a loop prefetches as it goes, one of each stream per load: `l2_count` lines from
+ * l2 into L2 and `l1_count` from l1 into L1 (64 bytes apart). */
+typedef struct {
+  const char *l2, *l1;
+  int64_t l2_count, l1_count;
+} spread_prefetch;
+
+static inline __attribute__((always_inline)) void spread_step(const spread_prefetch *pf, int64_t i) {
+  if (i < pf->l2_count) _mm_prefetch(pf->l2 + 64 * i, _MM_HINT_T1);
+  if (i < pf->l1_count) _mm_prefetch(pf->l1 + 64 * i, _MM_HINT_T0);
+}
+
 /* 16 keys' (n <= 16, the rest score 0 and are not stored) scaled dot products with one head's
  * query, split into even / odd halves qe, qo (D / 32 vectors each); the same lane sums for every
- * key, whichever pass it falls in. */
+ * key, whichever pass it falls in. Prefetches pf's lines on the way (up to pairs32 * n of each). */
 static inline __attribute__((always_inline)) void scores16_bf16(const __m512 *qe, const __m512 *qo, const uint16_t *k0, int64_t stride, int64_t pairs32,
-                                 int n, float scale, float *p) {
+                                 int n, float scale, float *p, const spread_prefetch *pf) {
   __m512 acc[16];
   for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();
   for (int64_t c = 0; c < pairs32; c++)
     for (int j = 0; j < n; j++) {
+      spread_step(pf, c * n + j);
       const __m512i kv = _mm512_loadu_si512((const void *)(k0 + j * stride + 32 * c));
       acc[j] = _mm512_fmadd_ps(qo[c], bf16_odd(kv), _mm512_fmadd_ps(qe[c], bf16_even(kv), acc[j]));
     }
@@ -125,11 +144,14 @@ static inline __attribute__((always_inline)) void scores16_bf16(const __m512 *qe
 }
 
 /* attend_query over a bfloat16 cache (D % 32 == 0, D <= 128), widening in registers: scores 16
- * keys per pass (those PREFETCH_KEYS_BF16 ahead prefetched), then the output with keys in memory order and up to
- * PV_REGS / (D / 16) heads' sums in registers, so each row of values streams through once. The
- * output equals the float kernel on the widened cache up to the order of the score sums. */
+ * keys per pass (prefetching ahead, see PREFETCH_KEYS_BF16), then the output with keys in memory order and up to
+ * PV_REGS / (D / 16) heads' sums in registers, so each row of values streams through once, while
+ * `next_lines` lines of next_k and of next_v (the next batch row's first keys and values; none when
+ * 0) are prefetched into L2. The output equals the float kernel on the widened cache up to the
+ * order of the score sums. */
 static inline __attribute__((always_inline)) void attend_query_bf16_d(const float *q, const uint16_t *kbase, const uint16_t *vbase,
-    int64_t H, int64_t KH, int64_t lo, int64_t hi, int64_t S, const int64_t pairs32, float scale, float *const *p, float *out) {
+    int64_t H, int64_t KH, int64_t lo, int64_t hi, int64_t S, const int64_t pairs32, float scale, float *const *p, float *out,
+    const char *next_k, const char *next_v, int64_t next_lines) {
   const int64_t D = 32 * pairs32, group = H / KH, kv_stride = KH * D;
   if (hi < lo) {
     memset(out, 0, (size_t)(H * D) * sizeof(float));
@@ -138,16 +160,20 @@ static inline __attribute__((always_inline)) void attend_query_bf16_d(const floa
   }
   const __m512i even_index = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   const __m512i odd_index = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  /* a pass's 16 keys (every head's row side by side) are 16 * kv_stride * 2 bytes; each head's
+   * scores prefetch their share of the lines */
+  const int64_t pass_lines = 16 * kv_stride * 2 / 64, head_lines = (pass_lines + H - 1) / H;
   for (int64_t s = lo; s <= hi; s += 16) {
     const int n = hi - s + 1 < 16 ? (int)(hi - s + 1) : 16;
-    /* the 16 keys PREFETCH_KEYS_BF16 ahead (every head's row side by side) on their way while
-     * these are scored; in the one pass where that runs past the last key, the first 16 values
-     * (rows with fewer than PREFETCH_KEYS_BF16 visible keys get neither) */
-    if (s + 15 + PREFETCH_KEYS_BF16 <= hi)
-      for (int64_t f = 0; f < 16 * kv_stride * 2; f += 64) _mm_prefetch((const char *)(kbase + (s + PREFETCH_KEYS_BF16) * kv_stride) + f, _MM_HINT_T1);
-    else if (s + 15 + PREFETCH_KEYS_BF16 <= hi + 16)
-      for (int64_t f = 0; f < 16 * kv_stride * 2; f += 64) _mm_prefetch((const char *)(vbase + lo * kv_stride) + f, _MM_HINT_T1);
+    /* into L2 the 16 keys PREFETCH_KEYS_BF16 ahead, or in the one pass where that runs past the
+     * last key the first 16 values (rows with fewer than PREFETCH_KEYS_BF16 visible keys get
+     * neither); into L1 the next pass's keys */
+    const char *l2 = s + 15 + PREFETCH_KEYS_BF16 <= hi ? (const char *)(kbase + (s + PREFETCH_KEYS_BF16) * kv_stride)
+                     : s + 15 + PREFETCH_KEYS_BF16 <= hi + 16 ? (const char *)(vbase + lo * kv_stride) : NULL;
+    const char *l1 = s + 16 <= hi ? (const char *)(kbase + (s + 16) * kv_stride) : NULL;
     for (int64_t h = 0; h < H; h++) {
+      const int64_t share = pass_lines - h * head_lines < head_lines ? pass_lines - h * head_lines : head_lines;
+      const spread_prefetch pf = {l2 ? l2 + 64 * h * head_lines : NULL, l1 ? l1 + 64 * h * head_lines : NULL, l2 ? share : 0, l1 ? share : 0};
       __m512 qe[4], qo[4];
       for (int64_t c = 0; c < pairs32; c++) {
         const __m512 a = _mm512_loadu_ps(q + h * D + 32 * c), b = _mm512_loadu_ps(q + h * D + 32 * c + 16);
@@ -155,8 +181,8 @@ static inline __attribute__((always_inline)) void attend_query_bf16_d(const floa
         qo[c] = _mm512_permutex2var_ps(a, odd_index, b);
       }
       const uint16_t *k0 = kbase + s * kv_stride + (h / group) * D;
-      if (n == 16) scores16_bf16(qe, qo, k0, kv_stride, pairs32, 16, scale, p[h] + s);
-      else scores16_bf16(qe, qo, k0, kv_stride, pairs32, n, scale, p[h] + s);
+      if (n == 16) scores16_bf16(qe, qo, k0, kv_stride, pairs32, 16, scale, p[h] + s, &pf);
+      else scores16_bf16(qe, qo, k0, kv_stride, pairs32, n, scale, p[h] + s, &pf);
     }
   }
   for (int64_t h = 0; h < H; h++) softmax_visible(p[h], lo, hi, S);
@@ -169,8 +195,15 @@ static inline __attribute__((always_inline)) void attend_query_bf16_d(const floa
     const int64_t first = (h0 / group) * D * 2, last = ((h0 + count - 1) / group + 1) * D * 2; /* bytes of a row these heads read */
     __m512 acc[PV_REGS];
     for (int i = 0; i < PV_REGS; i++) acc[i] = _mm512_setzero_ps();
+    /* the next row's lines, spread over the first group's keys */
+    const int64_t next_per_key = h0 == 0 && next_lines > 0 ? (next_lines + hi - lo) / (hi - lo + 1) : 0;
+    int64_t next_done = 0;
     for (int64_t t = lo; t <= hi; t++) {
       const uint16_t *vr = vbase + t * kv_stride;
+      for (int64_t i = 0; i < next_per_key && next_done < next_lines; i++, next_done++) {
+        _mm_prefetch(next_k + 64 * next_done, _MM_HINT_T1);
+        _mm_prefetch(next_v + 64 * next_done, _MM_HINT_T1);
+      }
       if (t + PREFETCH_KEYS <= hi)
         for (int64_t f = first; f < last; f += 64) _mm_prefetch((const char *)(vr + PREFETCH_KEYS * kv_stride) + f, _MM_HINT_T0);
       for (int64_t h = 0; h < per_group; h++) {
@@ -196,12 +229,13 @@ static inline __attribute__((always_inline)) void attend_query_bf16_d(const floa
 
 /* One instance per head dimension (32, 64, 96, 128), so every register array has a fixed size. */
 static void attend_query_bf16(const float *q, const uint16_t *kbase, const uint16_t *vbase, int64_t H, int64_t KH,
-                              int64_t lo, int64_t hi, int64_t S, int64_t D, float scale, float *const *p, float *out) {
+                              int64_t lo, int64_t hi, int64_t S, int64_t D, float scale, float *const *p, float *out,
+                              const char *next_k, const char *next_v, int64_t next_lines) {
   switch (D / 32) {
-    case 1: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 1, scale, p, out); break;
-    case 2: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 2, scale, p, out); break;
-    case 3: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 3, scale, p, out); break;
-    default: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 4, scale, p, out); break;
+    case 1: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 1, scale, p, out, next_k, next_v, next_lines); break;
+    case 2: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 2, scale, p, out, next_k, next_v, next_lines); break;
+    case 3: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 3, scale, p, out, next_k, next_v, next_lines); break;
+    default: attend_query_bf16_d(q, kbase, vbase, H, KH, lo, hi, S, 4, scale, p, out, next_k, next_v, next_lines); break;
   }
 }
 #endif
@@ -451,19 +485,21 @@ static void attention_decode_range(void *p, int64_t lo, int64_t hi) {
     if (ks > S) ks = S;
 #ifdef __AVX512F__
     if (in_registers) {
-      if (b + 1 < hi) { /* the next row's first keys and values into L2 while this row runs */
+      /* the next row's first keys and values, into L2 while this row's last query runs */
+      const char *next_k = NULL, *next_v = NULL;
+      int64_t next_lines = 0;
+      if (b + 1 < hi) {
         const int64_t next = c->key_start && c->key_start[b + 1] > 0 ? c->key_start[b + 1] : 0;
         const int64_t count = S - next < PREFETCH_NEXT_ROWS ? S - next : PREFETCH_NEXT_ROWS;
-        for (int64_t f = 0; f < count * kv_row * 2; f += 64) {
-          _mm_prefetch((const char *)(c->k16 + ((b + 1) * cap + next) * kv_row) + f, _MM_HINT_T1);
-          _mm_prefetch((const char *)(c->v16 + ((b + 1) * cap + next) * kv_row) + f, _MM_HINT_T1);
-        }
+        next_k = (const char *)(c->k16 + ((b + 1) * cap + next) * kv_row);
+        next_v = (const char *)(c->v16 + ((b + 1) * cap + next) * kv_row);
+        next_lines = count > 0 ? (count * kv_row * 2 + 63) / 64 : 0;
       }
       for (int64_t t = 0; t < T; t++) {
         for (int64_t h = 0; h < H; h++) rows[h] = scratch + h * S1;
-        const int64_t row = (b * T + t) * H;
+        const int64_t row = (b * T + t) * H, last = t == T - 1;
         attend_query_bf16(c->q + row * D, c->k16 + b * cap * kv_row, c->v16 + b * cap * kv_row, H, KH, first_key(c, b, t, ks),
-                          S - T + t, S, D, scale, rows, c->out + row * D);
+                          S - T + t, S, D, scale, rows, c->out + row * D, next_k, next_v, last ? next_lines : 0);
       }
       continue;
     }
