@@ -15,15 +15,23 @@
  * so its activations (gate and up: rows x intermediate floats each) stay in cache between the
  * kernels instead of streaming through memory five times (batch 64 x 64 tokens: ~25 MB each).
  * Rows are independent (attention reads only its own batch row), so the bits are the same.
- * Batch 64 x 64-token prefill, small shape, 2-vCPU Xeon with AVX-512 + AMX: 147-160 ms ungrouped, 128 tokens 145-158,
- * 256: 133-139, 512: 117-123, 1024: 118-132, 2048: 127-131. */
+ * Batch 64 x 64-token prefill, small shape, 2-vCPU Xeon with AVX-512 + AMX (session 10): 147-160 ms
+ * ungrouped, 128 tokens 145-158, 256: 133-139, 512: 117-123, 1024: 118-132, 2048: 127-131.
+ * 2-vCPU Zen 5 EPYC (AVX512-BF16), group sizes switched per repetition within one process (a
+ * C prefill harness), median ms: batch 64, 512 tokens 219.8 / 201.8, 256: 192.2 / 184.9, 192: 193.1,
+ * 128: 193.0 / 184.0, 64: 208.9; batch 16, 512: 55.8 / 54.3, 256: 51.1 / 51.5, 128: 49.4 / 48.3
+ * (one thread: 512 360, 128 347): there 128, a group's gate and up (~1.5 MB) staying in the L2s.
+ * Elsewhere 512: on the AMX Xeon 128 measured ~25% slower (above), and the float32 path was not
+ * re-measured. */
 #define GROUP_TOKENS 512
+#define GROUP_TOKENS_AVX512_BF16 128
 
 /* batch rows per group; a decoding step (one token per row) runs every row at once, so each
  * weight streams through once per step however large the batch */
 static int64_t group_rows(const sl_decode_shape *s) {
   if (s->time <= 1) return s->batch;
-  const int64_t group = s->time >= GROUP_TOKENS ? 1 : GROUP_TOKENS / s->time;
+  const int64_t tokens = s->bf16 && sl_bf16_kernel() == SL_BF16_AVX512 ? GROUP_TOKENS_AVX512_BF16 : GROUP_TOKENS;
+  const int64_t group = s->time >= tokens ? 1 : tokens / s->time;
   return group < s->batch ? group : s->batch;
 }
 

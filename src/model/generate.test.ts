@@ -249,8 +249,9 @@ describe('generate', () => {
       hidden_size: 512, intermediate_size: 768, num_hidden_layers: 1, num_attention_heads: 8, num_key_value_heads: 4,
       vocab_size: 64, max_position_embeddings: 64, rms_norm_eps: 1e-5, tie_word_embeddings: false,
     }), { seed: 3 });
-    // 40 left-padded rows of 15 tokens (9-15 real): the fused prefill runs in groups of 34 batch rows (510 tokens), then 6
-    const rows = Array.from({ length: 40 }, (_, b) => Array.from({ length: 9 + (b % 7) }, (_, t) => (b * 13 + t * 5) % 64));
+    // 42 left-padded rows of 15 tokens (9-15 real): the fused prefill runs in groups of whole rows,
+    // 34 + 8 at 512 tokens a group (float32 weights, AMX), 8 x 5 + 2 at 128 (bf16 on AVX512-BF16)
+    const rows = Array.from({ length: 42 }, (_, b) => Array.from({ length: 9 + (b % 7) }, (_, t) => (b * 13 + t * 5) % 64));
     const { ids, positions, keyStart, time } = leftPadBatch(rows);
     const logits = (fused: boolean) => {
       local.fusedDecode = fused;
