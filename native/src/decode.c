@@ -27,7 +27,9 @@
 #define GROUP_TOKENS_AVX512_BF16 128
 
 /* batch rows per group; a decoding step (one token per row) runs every row at once, so each
- * weight streams through once per step however large the batch */
+ * weight streams through once per step however large the batch. The scratch length JavaScript
+ * asks for (decodeScratchLength) comes without the weights' type, so it is that of the float32
+ * group, GROUP_TOKENS, the larger: enough for either (decodeLayer checks the length it gets). */
 static int64_t group_rows(const sl_decode_shape *s) {
   if (s->time <= 1) return s->batch;
   const int64_t tokens = s->bf16 && sl_bf16_kernel() == SL_BF16_AVX512 ? GROUP_TOKENS_AVX512_BF16 : GROUP_TOKENS;
