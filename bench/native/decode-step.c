@@ -3,7 +3,8 @@
  * kernel change can be measured without Node and with far less noise than the end-to-end bench:
  *
  *   step       decoding steps through sl_decode_layer (6 layers) + the output head, B rows, 63
- *              steps from 64 to 126 keys, bf16 weights and KV cache (24 caches cycled, as a run)
+ *              steps over 65 to 127 keys, bf16 weights and KV cache (6 layers' keys and values,
+ *              read in turn as in a run)
  *   attention  the same steps' attention alone (sl_attention_forward_bf16kv over the caches)
  *   products   the same steps' products alone (q/k/v, o, gate/up, down per layer + the head)
  *   prefill    a B x 64-token prefill through sl_decode_layer (6 layers, no head)
@@ -13,13 +14,14 @@
  * and run (from the repository root, on the machine being measured):
  *
  *   gcc -std=c11 -O3 -march=native -fno-math-errno -fno-trapping-math -ffp-contract=fast -fopenmp-simd \
- *     -DSL_HAVE_OPENBLAS -D_GNU_SOURCE -Inative/src bench/native/decode-step.c \
+ *     -DSL_HAVE_OPENBLAS -Inative/src bench/native/decode-step.c \
  *     native/src/{decode,bf16,pool,attention,norm,elementwise,softmax,f32-packed,gemm}.c \
  *     -lopenblas -lpthread -lm -o /tmp/decode-step
  *   /tmp/decode-step step 64 2 40      # mode, batch, threads, reps
  *
  * To compare two versions of a kernel, build one binary per version and alternate them (the
  * machines here drift by 10-30% within minutes), or switch inside one process. */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c11 */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

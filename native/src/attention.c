@@ -34,16 +34,21 @@
  * being scored (in one of the last score passes, the first 16 values instead), into L1 the next
  * pass's 16 keys, and into L2 the next batch row's first PREFETCH_NEXT_ROWS keys and values while
  * this row's values are summed (the first pass of a row already looks 32 ahead). Each is spread
- * over the loop that runs meanwhile, one line per load of the loop, not issued in one burst: a
- * burst of hundreds of prefetches fills the core's miss queues and stalls its own loads (profiled:
- * ~12% of the loop's samples sat on the burst loops). Batch 16 / 64 x 6 layers of 6 x 64-dim heads
- * over 65-128 keys, 24 caches cycled, 2-vCPU Zen 4, 20 alternating rounds: 2.89 -> 2.54 / 11.4 ->
- * 10.2 ms per step against the old 16 keys ahead into L1 (48 or 64 keys ahead, or L3 as the
- * target, measured no better); then on a 2-vCPU Zen 5, attention alone, alternating within one
- * process, against the bursts: batch 64 2.12 -> 1.41 ms a step (2 threads), batch 16 0.298 -> 0.276;
- * whole decoding steps 6.37 -> 5.55 ms (batch 64), 1.64 -> 1.50 (batch 16). */
+ * over the loop that runs meanwhile (at the measured shape about one line per load of the loop),
+ * not issued in one burst: a burst of hundreds of prefetches fills the core's miss queues and
+ * stalls its own loads (profiled: ~12% of the loop's samples sat on the burst loops).
+ * Batch 16 / 64 x 6 layers of 6 x 64-dim heads over 65-128 keys, 24 caches cycled, 2-vCPU Zen 4,
+ * 20 alternating rounds: 2.89 -> 2.54 / 11.4 -> 10.2 ms per step against the old 16 keys ahead
+ * into L1 (48 or 64 keys ahead, or L3 as the target, measured no better); then on a 2-vCPU Zen 5,
+ * attention alone (6 layers' caches), switched within one process, against the bursts: batch 64
+ * 2.12 -> 1.41 ms a step (2 threads), batch 16 0.298 -> 0.276; whole decoding steps 6.37 -> 5.55
+ * ms (batch 64), 1.64 -> 1.50 (batch 16). */
 #define PREFETCH_KEYS_BF16 32
 #define PREFETCH_NEXT_ROWS 32
+/* The next pass's keys go into L1 only when a pass is at most this many bytes: measured at 12 KB
+ * (16 keys x 6 heads x 64 dims, bf16); a larger cache row (8 kv heads x 128: 32 KB a pass) would
+ * fill an L1D, so those passes prefetch into L2 only. */
+#define PREFETCH_L1_MAX_BYTES 16384
 /* The decoding loop's score rows (H x S floats) up to this size live on the stack (32 heads x 256
  * keys); larger ones, and the bf16 cache widened in memory (non-AVX-512 builds, head dims not a
  * multiple of 32), are malloc'd per call. */
@@ -160,9 +165,10 @@ static inline __attribute__((always_inline)) void attend_query_bf16_d(const floa
   }
   const __m512i even_index = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   const __m512i odd_index = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-  /* a pass's 16 keys (every head's row side by side) are 16 * kv_stride * 2 bytes; each head's
-   * scores prefetch their share of the lines */
-  const int64_t pass_lines = 16 * kv_stride * 2 / 64, head_lines = (pass_lines + H - 1) / H;
+  /* a pass's 16 keys (every head's row side by side) are 16 * kv_stride * 2 bytes, pass_lines
+   * lines; head h's scores prefetch lines [h * head_lines, (h + 1) * head_lines) of them */
+  const int64_t pass_lines = 16 * kv_stride * 2 / 64, head_lines = H > 0 ? (pass_lines + H - 1) / H : 0;
+  const int l1_wanted = 16 * kv_stride * 2 <= PREFETCH_L1_MAX_BYTES;
   for (int64_t s = lo; s <= hi; s += 16) {
     const int n = hi - s + 1 < 16 ? (int)(hi - s + 1) : 16;
     /* into L2 the 16 keys PREFETCH_KEYS_BF16 ahead, or in the one pass where that runs past the
@@ -170,10 +176,13 @@ static inline __attribute__((always_inline)) void attend_query_bf16_d(const floa
      * neither); into L1 the next pass's keys */
     const char *l2 = s + 15 + PREFETCH_KEYS_BF16 <= hi ? (const char *)(kbase + (s + PREFETCH_KEYS_BF16) * kv_stride)
                      : s + 15 + PREFETCH_KEYS_BF16 <= hi + 16 ? (const char *)(vbase + lo * kv_stride) : NULL;
-    const char *l1 = s + 16 <= hi ? (const char *)(kbase + (s + 16) * kv_stride) : NULL;
+    const char *l1 = l1_wanted && s + 16 <= hi ? (const char *)(kbase + (s + 16) * kv_stride) : NULL;
+    const int64_t l1_keys = hi - s - 15 < 16 ? hi - s - 15 : 16, l1_lines = l1 ? (l1_keys * kv_stride * 2 + 63) / 64 : 0;
     for (int64_t h = 0; h < H; h++) {
-      const int64_t share = pass_lines - h * head_lines < head_lines ? pass_lines - h * head_lines : head_lines;
-      const spread_prefetch pf = {l2 ? l2 + 64 * h * head_lines : NULL, l1 ? l1 + 64 * h * head_lines : NULL, l2 ? share : 0, l1 ? share : 0};
+      const int64_t from = h * head_lines;
+      const int64_t share2 = l2 && pass_lines > from ? (pass_lines - from < head_lines ? pass_lines - from : head_lines) : 0;
+      const int64_t share1 = l1_lines > from ? (l1_lines - from < head_lines ? l1_lines - from : head_lines) : 0;
+      const spread_prefetch pf = {share2 > 0 ? l2 + 64 * from : NULL, share1 > 0 ? l1 + 64 * from : NULL, share2, share1};
       __m512 qe[4], qo[4];
       for (int64_t c = 0; c < pairs32; c++) {
         const __m512 a = _mm512_loadu_ps(q + h * D + 32 * c), b = _mm512_loadu_ps(q + h * D + 32 * c + 16);

@@ -18,27 +18,32 @@
  * Batch 64 x 64-token prefill, small shape, 2-vCPU Xeon with AVX-512 + AMX (session 10): 147-160 ms
  * ungrouped, 128 tokens 145-158, 256: 133-139, 512: 117-123, 1024: 118-132, 2048: 127-131.
  * 2-vCPU Zen 5 EPYC (AVX512-BF16), group sizes switched per repetition within one process (a
- * C prefill harness), median ms: batch 64, 512 tokens 219.8 / 201.8, 256: 192.2 / 184.9, 192: 193.1,
- * 128: 193.0 / 184.0, 64: 208.9; batch 16, 512: 55.8 / 54.3, 256: 51.1 / 51.5, 128: 49.4 / 48.3
+ * C prefill harness; two series), median ms: batch 64, 512 tokens 219.8 / 201.8, 256: 192.2 / 184.9,
+ * 192: 193.1 / -, 128: 193.0 / 184.0, 64: - / 208.9; batch 16, 512: 55.8 / 54.3, 256: 51.1 / 51.5,
+ * 128: 49.4 / 48.3
  * (one thread: 512 360, 128 347): there 128, a group's gate and up (~1.5 MB) staying in the L2s.
  * Elsewhere 512: on the AMX Xeon 128 measured ~25% slower (above), and the float32 path was not
  * re-measured. */
 #define GROUP_TOKENS 512
 #define GROUP_TOKENS_AVX512_BF16 128
 
-/* batch rows per group; a decoding step (one token per row) runs every row at once, so each
- * weight streams through once per step however large the batch. The scratch length JavaScript
- * asks for (decodeScratchLength) comes without the weights' type, so it is that of the float32
- * group, GROUP_TOKENS, the larger: enough for either (decodeLayer checks the length it gets). */
-static int64_t group_rows(const sl_decode_shape *s) {
+/* batch rows per group of `tokens` tokens; a decoding step (one token per row) runs every row at
+ * once, so each weight streams through once per step however large the batch */
+static int64_t rows_per_group(const sl_decode_shape *s, int64_t tokens) {
   if (s->time <= 1) return s->batch;
-  const int64_t tokens = s->bf16 && sl_bf16_kernel() == SL_BF16_AVX512 ? GROUP_TOKENS_AVX512_BF16 : GROUP_TOKENS;
   const int64_t group = s->time >= tokens ? 1 : tokens / s->time;
   return group < s->batch ? group : s->batch;
 }
 
+static int64_t group_rows(const sl_decode_shape *s) {
+  return rows_per_group(s, s->bf16 && sl_bf16_kernel() == SL_BF16_AVX512 ? GROUP_TOKENS_AVX512_BF16 : GROUP_TOKENS);
+}
+
+/* Sized for the larger group (GROUP_TOKENS >= GROUP_TOKENS_AVX512_BF16) whatever the weights and
+ * the bf16 kernel, so a scratch buffer sized before a kernel switch, or by JavaScript, whose
+ * decodeScratchLength does not know the weights' type, is always enough. */
 int64_t sl_decode_scratch_length(const sl_decode_shape *s) {
-  const int64_t rows = group_rows(s) * s->time;
+  const int64_t rows = rows_per_group(s, GROUP_TOKENS) * s->time;
   const int64_t q = s->heads * s->head_dim, kv = s->kv_heads * s->head_dim;
   return rows * (2 * s->channels + 2 * q + 2 * kv + 2 * s->intermediate + 1);
 }

@@ -121,7 +121,8 @@ typedef struct {
   int kv_bf16; /* the KV cache holds bfloat16 bits (uint16_t) instead of float */
 } sl_decode_shape;
 
-/* floats of the scratch buffer sl_decode_layer needs */
+/* floats of the scratch buffer sl_decode_layer needs (for the larger prefill group, whatever the
+ * weights and the bf16 kernel; see decode.c) */
 int64_t sl_decode_scratch_length(const sl_decode_shape *s);
 /* x (B*T, C) += the block's attention and MLP outputs, in place; writes the T new keys/values at
  * [past, past + T) of cache_k/cache_v (B, capacity, KH, D), float or (kv_bf16) bfloat16 bits rounded

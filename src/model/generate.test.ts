@@ -250,7 +250,7 @@ describe('generate', () => {
       vocab_size: 64, max_position_embeddings: 64, rms_norm_eps: 1e-5, tie_word_embeddings: false,
     }), { seed: 3 });
     // 42 left-padded rows of 15 tokens (9-15 real): the fused prefill runs in groups of whole rows,
-    // 34 + 8 at 512 tokens a group (float32 weights, AMX), 8 x 5 + 2 at 128 (bf16 on AVX512-BF16)
+    // 34 + 8 at 512 tokens a group (float32 weights; bf16 on AMX), 8 x 5 + 2 at 128 (bf16 on the AVX512-BF16 kernel)
     const rows = Array.from({ length: 42 }, (_, b) => Array.from({ length: 9 + (b % 7) }, (_, t) => (b * 13 + t * 5) % 64));
     const { ids, positions, keyStart, time } = leftPadBatch(rows);
     const logits = (fused: boolean) => {

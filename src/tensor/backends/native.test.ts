@@ -641,6 +641,9 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
       expectClose(on, widened, MATMUL, `attentionForwardBf16Kv vs float kernel ${label}`);
     }
     expect(() => native.attentionForwardBf16Kv!(cases[0].shape, new Float32Array(10), new Uint16Array(10), new Uint16Array(10), null, new Float32Array(10))).toThrow(/q/);
+    // no heads (which the shape check lets through): nothing to compute, and no division by the head count
+    native.attentionForwardBf16Kv!({ batch: 1, queryLength: 1, keyLength: 1, heads: 0, kvHeads: 1, headDim: 32 },
+      new Float32Array(0), new Uint16Array(32), new Uint16Array(32), null, new Float32Array(0));
   });
 
   it('attention backward on its own forward probs matches js (dq, dk, dv), including masked rows', () => {
