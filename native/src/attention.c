@@ -125,6 +125,11 @@ typedef struct {
   int64_t l2_count, l1_count;
 } spread_prefetch;
 
+/* Head h's share of a pass's `lines` lines, `per` a head from line `from` = h * per: 0 to per. */
+static inline int64_t head_share(int64_t lines, int64_t from, int64_t per) {
+  return lines <= from ? 0 : lines - from < per ? lines - from : per;
+}
+
 static inline __attribute__((always_inline)) void spread_step(const spread_prefetch *pf, int64_t i) {
   if (i < pf->l2_count) _mm_prefetch(pf->l2 + 64 * i, _MM_HINT_T1);
   if (i < pf->l1_count) _mm_prefetch(pf->l1 + 64 * i, _MM_HINT_T0);
@@ -180,8 +185,7 @@ static inline __attribute__((always_inline)) void attend_query_bf16_d(const floa
     const int64_t l1_keys = hi - s - 15 < 16 ? hi - s - 15 : 16, l1_lines = l1 ? (l1_keys * kv_stride * 2 + 63) / 64 : 0;
     for (int64_t h = 0; h < H; h++) {
       const int64_t from = h * head_lines;
-      const int64_t share2 = l2 && pass_lines > from ? (pass_lines - from < head_lines ? pass_lines - from : head_lines) : 0;
-      const int64_t share1 = l1_lines > from ? (l1_lines - from < head_lines ? l1_lines - from : head_lines) : 0;
+      const int64_t share2 = l2 ? head_share(pass_lines, from, head_lines) : 0, share1 = head_share(l1_lines, from, head_lines);
       const spread_prefetch pf = {share2 > 0 ? l2 + 64 * from : NULL, share1 > 0 ? l1 + 64 * from : NULL, share2, share1};
       __m512 qe[4], qo[4];
       for (int64_t c = 0; c < pairs32; c++) {
