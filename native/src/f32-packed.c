@@ -138,6 +138,15 @@ static inline __attribute__((always_inline)) void tile(const int rows, const int
   }
 }
 
+/* X(1) .. X(MR): one case per tile height, each a compile-time constant for tile() */
+#if MR > 8
+#define ROW_CASES(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12)
+#elif MR > 6
+#define ROW_CASES(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
+#else
+#define ROW_CASES(X) X(1) X(2) X(3) X(4) X(5) X(6)
+#endif
+
 #define TILE_CASE(r)                                                                \
   case r:                                                                           \
     if (pf) tile(r, 1, 0, 0, K, x, K, 1, w, NR, pf, y, N, cols, 1.0f, 0);           \
@@ -147,13 +156,7 @@ static inline __attribute__((always_inline)) void tile(const int rows, const int
 static void tile_rows(int rows, int64_t K, int64_t N, const float *x, const float *w, const float *pf, float *y,
                       int64_t cols) {
   switch (rows) {
-    TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6)
-#if MR > 6
-    TILE_CASE(7) TILE_CASE(8)
-#endif
-#if MR > 8
-    TILE_CASE(9) TILE_CASE(10) TILE_CASE(11) TILE_CASE(12)
-#endif
+    ROW_CASES(TILE_CASE)
     default: break;
   }
 }
@@ -204,13 +207,7 @@ void sl_f32_packed_gemm(int64_t M, int64_t N, int64_t K, const float *x, const f
 static void small_tile(int rows, int64_t K, float alpha, const float *x, int64_t a_row, int64_t a_col, const float *w,
                        int64_t ldb, int accumulate, float *y, int64_t ldc, int64_t cols) {
   switch (rows) {
-    SMALL_CASE(1) SMALL_CASE(2) SMALL_CASE(3) SMALL_CASE(4) SMALL_CASE(5) SMALL_CASE(6)
-#if MR > 6
-    SMALL_CASE(7) SMALL_CASE(8)
-#endif
-#if MR > 8
-    SMALL_CASE(9) SMALL_CASE(10) SMALL_CASE(11) SMALL_CASE(12)
-#endif
+    ROW_CASES(SMALL_CASE)
     default: break;
   }
 }
