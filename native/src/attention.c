@@ -4,8 +4,8 @@
  * Work is split over (batch, kv-head) tasks: a task owns every query head of its group, so dK/dV
  * are summed in a fixed order without atomics (deterministic for any thread count).
  * Prefill/training shapes run in blocks of query rows (a block never spans two packed
- * conversations) through single-threaded products (block_gemm) that read q/k/v in place via
- * strides (no copies) and only touch the keys the block can see; the probabilities training
+ * conversations) through single-threaded BLAS calls that read q/k/v in place via leading
+ * dimensions (no copies) and only touch the keys the block can see; the probabilities training
  * keeps are stored per block, only over those keys. Short queries (decoding) use a direct loop
  * over each batch row instead.
  * Not here: dropout, ALiBi, sliding windows. */
@@ -54,25 +54,6 @@
  * multiple of 32), are malloc'd per call. */
 #define DECODE_STACK_FLOATS 8192
 #define DECODE_STACK_HEADS 64
-
-/* C (M,N) = alpha op(A) B (+ C when accumulate), A(m,k) at a[m * a_row + k * a_col]: one block's
- * product. sl_f32_small_gemm (no packing) where sgemm's packing outweighs the multiply: always on
- * AVX-512 builds (demo training and prefill blocks, 32 x 32..240 x 32..64, single thread, 2-vCPU
- * Zen 5: 2.1-2.5x OpenBLAS's Haswell sgemm; 32 x 2048 x 128: 1.4-2.3x), and up to
- * SMALL_GEMM_MAX_MACS elsewhere (x86-64-v3 build: 1.12-1.20x at the small shapes, but 0.70x at
- * 32 x 2048 x 128, where sgemm's packing pays). */
-#define SMALL_GEMM_MAX_MACS (1 << 19)
-static void block_gemm(int64_t M, int64_t N, int64_t K, float alpha, const float *a, int64_t a_row, int64_t a_col,
-                       const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc) {
-#if !defined(__AVX512F__)
-  if (M * N * K > SMALL_GEMM_MAX_MACS) {
-    const int trans_a = a_row == 1 && a_col != 1;
-    sl_sgemm(trans_a, 0, M, N, K, alpha, a, trans_a ? a_col : a_row, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
-    return;
-  }
-#endif
-  sl_f32_small_gemm(M, N, K, alpha, a, a_row, a_col, b, ldb, accumulate, c, ldc);
-}
 
 /* Softmax of one score row over keys [lo, hi] in place, zero in the rest of [wlo, whi) (the keys a
  * block's products read), all of it zero when hi < lo; entries outside [wlo, whi) are untouched.
@@ -447,11 +428,11 @@ static void forward_head(const attention_ctx *c, int64_t b, int64_t h, int64_t k
     if (stored) stored += rows * w;
     const float *qb = c->q + ((b * T + t0) * H + h) * D;
     float *ob = c->out + ((b * T + t0) * H + h) * D;
-    if (kend > lo) block_gemm(rows, kend - lo, D, scale, qb, H * D, 1, kt + lo, S, 0, p + (lo - blk.from), w);
+    if (kend > lo) sl_sgemm(0, 0, rows, kend - lo, D, scale, qb, H * D, kt + lo, S, 0.0f, p + (lo - blk.from), w);
     for (int64_t r = 0; r < rows; r++)
       softmax_window(p + r * w, first_key(c, b, t0 + r, ks) - blk.from, S - T + t0 + r - blk.from, 0, w);
     if (kend > lo)
-      block_gemm(rows, D, kend - lo, 1.0f, p + (lo - blk.from), w, 1, vb + lo * v_stride, v_stride, 0, ob, H * D);
+      sl_sgemm(0, 0, rows, D, kend - lo, 1.0f, p + (lo - blk.from), w, vb + lo * v_stride, v_stride, 0.0f, ob, H * D);
     else
       for (int64_t r = 0; r < rows; r++) memset(ob + r * H * D, 0, (size_t)D * sizeof(float));
   }
@@ -640,7 +621,7 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
         const float *dob = c->d_out + row0 * D, *qb = c->q + row0 * D;
         float *dqb = c->dq + row0 * D;
         /* dP (rows x w, keys [lo, kend)) = dO V^T, then dS in place */
-        block_gemm(rows, w, D, 1.0f, dob, H * D, 1, vt + lo, S, 0, ds, w);
+        sl_sgemm(0, 0, rows, w, D, 1.0f, dob, H * D, vt + lo, S, 0.0f, ds, w);
         for (int64_t r = 0; r < rows; r++) {
           const float *pr = pb + r * w;
           float *dr = ds + r * w;
@@ -653,9 +634,9 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
           for (int64_t s = first; s <= last; s++) dr[s] = pr[s] * (dr[s] - rowsum) * scale;
           for (int64_t s = (last + 1 > 0 ? last + 1 : 0); s < w; s++) dr[s] = 0.0f;
         }
-        block_gemm(rows, D, w, 1.0f, ds, w, 1, kb + lo * kv_stride, kv_stride, 0, dqb, H * D);
-        block_gemm(w, D, rows, 1.0f, ds, 1, w, qb, H * D, 1, dkb + lo * kv_stride, kv_stride);
-        block_gemm(w, D, rows, 1.0f, pb, 1, w, dob, H * D, 1, dvb + lo * kv_stride, kv_stride);
+        sl_sgemm(0, 0, rows, D, w, 1.0f, ds, w, kb + lo * kv_stride, kv_stride, 0.0f, dqb, H * D);
+        sl_sgemm(1, 0, w, D, rows, 1.0f, ds, w, qb, H * D, 1.0f, dkb + lo * kv_stride, kv_stride);
+        sl_sgemm(1, 0, w, D, rows, 1.0f, pb, w, dob, H * D, 1.0f, dvb + lo * kv_stride, kv_stride);
       }
     }
   }

@@ -14,9 +14,6 @@
  * Not here: when the model uses it (src/model/llama.ts), training GEMMs (gemm.c). */
 #include <stdint.h>
 #include <string.h>
-#if defined(__AVX__)
-#include <immintrin.h>
-#endif
 #include "kernels.h"
 #include "parallel.h"
 
@@ -76,34 +73,12 @@ void sl_f32_pack(const float *W, int64_t N, int64_t K, float *out) {
   sl_parallel_for(round_up(N, NR) / NR, 2, pack_range, &c);
 }
 
-/* Loads the first `cols` (< VW) floats at p, zero above: masked, so a B read in place never
- * touches memory past its last column. */
-static inline vf load_partial(const float *p, int64_t cols) {
-  if (cols <= 0) return (vf){0};
-#if defined(__AVX512F__)
-  return (vf)_mm512_maskz_loadu_ps((__mmask16)((1u << cols) - 1), p);
-#elif defined(__AVX__)
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return (vf)_mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cols), lanes));
-#else
-  vf v = {0};
-  memcpy(&v, p, (size_t)cols * sizeof(float));
-  return v;
-#endif
-}
-
-/* rows x NR outputs (rows <= MR, a compile-time constant after inlining) of x times w, w's k-th
- * row of NR floats at w + k * ldw and x[i][k] at x[i * xr + k * xc]. Packed panels pass
- * ldw = NR, xc = 1 and `scaled` 0: y = the sums. The strided form (sl_f32_small_gemm) passes
- * `scaled` 1: y = alpha * sums, plus y's old value when `accumulate`; `partial` (cols < NR) reads
- * w's row through masked loads. With pf non-null, also prefetches the panel at pf (the next one)
- * alongside: a core streams the weights from memory faster with two streams in flight than with
- * one. */
-static inline __attribute__((always_inline)) void tile(const int rows, const int prefetch, const int partial,
-                                                       const int scaled, int64_t K, const float *x, int64_t xr,
-                                                       int64_t xc, const float *w, int64_t ldw, const float *pf,
-                                                       float *y, int64_t ldy, int64_t cols, float alpha,
-                                                       int accumulate) {
+/* rows x NR outputs (rows <= MR, a compile-time constant after inlining) from one panel. With
+ * pf non-null, also prefetches the panel at pf (the next one) alongside: a core streams the
+ * weights from memory faster with two streams in flight than with one. */
+static inline __attribute__((always_inline)) void tile(const int rows, const int prefetch, int64_t K, const float *x,
+                                                       int64_t ldx, const float *w, const float *pf, float *y,
+                                                       int64_t ldy, int64_t cols) {
   vf acc[MR][2];
   for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = (vf){0};
   for (int64_t k = 0; k < K; k++) {
@@ -111,52 +86,44 @@ static inline __attribute__((always_inline)) void tile(const int rows, const int
       __builtin_prefetch(pf + k * NR);
       if (NR > 16) __builtin_prefetch(pf + k * NR + 16);
     }
-    const float *wk = w + k * ldw;
-    const vf w0 = partial ? (cols >= VW ? *(const vf *)wk : load_partial(wk, cols)) : *(const vf *)wk;
-    const vf w1 = partial ? load_partial(wk + VW, cols - VW) : *(const vf *)(wk + VW);
+    const vf w0 = *(const vf *)(w + k * NR), w1 = *(const vf *)(w + k * NR + VW);
     for (int i = 0; i < rows; i++) {
-      const float s = x[i * xr + k * xc];
+      const float s = x[i * ldx + k];
       acc[i][0] += s * w0;
       acc[i][1] += s * w1;
     }
   }
-  for (int i = 0; i < rows; i++) {
-    float tmp[NR] = {0};
-    float *out = cols == NR ? y + i * ldy : tmp;
-    if (scaled) {
-      if (accumulate && cols < NR) memcpy(tmp, y + i * ldy, (size_t)cols * sizeof(float));
-      acc[i][0] *= alpha;
-      acc[i][1] *= alpha;
-      if (accumulate) {
-        acc[i][0] += *(const vf *)out;
-        acc[i][1] += *(const vf *)(out + VW);
-      }
+  if (cols == NR) {
+    for (int i = 0; i < rows; i++) {
+      *(vf *)(y + i * ldy) = acc[i][0];
+      *(vf *)(y + i * ldy + VW) = acc[i][1];
     }
-    *(vf *)out = acc[i][0];
-    *(vf *)(out + VW) = acc[i][1];
-    if (cols < NR) memcpy(y + i * ldy, tmp, (size_t)cols * sizeof(float));
+  } else {
+    float tmp[NR];
+    for (int i = 0; i < rows; i++) {
+      *(vf *)tmp = acc[i][0];
+      *(vf *)(tmp + VW) = acc[i][1];
+      memcpy(y + i * ldy, tmp, (size_t)cols * sizeof(float));
+    }
   }
 }
 
-/* X(1) .. X(MR): one case per tile height, each a compile-time constant for tile() */
-#if MR > 8
-#define ROW_CASES(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12)
-#elif MR > 6
-#define ROW_CASES(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
-#else
-#define ROW_CASES(X) X(1) X(2) X(3) X(4) X(5) X(6)
-#endif
-
-#define TILE_CASE(r)                                                                \
-  case r:                                                                           \
-    if (pf) tile(r, 1, 0, 0, K, x, K, 1, w, NR, pf, y, N, cols, 1.0f, 0);           \
-    else tile(r, 0, 0, 0, K, x, K, 1, w, NR, NULL, y, N, cols, 1.0f, 0);            \
+#define TILE_CASE(r)                                    \
+  case r:                                               \
+    if (pf) tile(r, 1, K, x, K, w, pf, y, N, cols);     \
+    else tile(r, 0, K, x, K, w, NULL, y, N, cols);      \
     break;
 
 static void tile_rows(int rows, int64_t K, int64_t N, const float *x, const float *w, const float *pf, float *y,
                       int64_t cols) {
   switch (rows) {
-    ROW_CASES(TILE_CASE)
+    TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6)
+#if MR > 6
+    TILE_CASE(7) TILE_CASE(8)
+#endif
+#if MR > 8
+    TILE_CASE(9) TILE_CASE(10) TILE_CASE(11) TILE_CASE(12)
+#endif
     default: break;
   }
 }
@@ -195,30 +162,4 @@ void sl_f32_packed_gemm(int64_t M, int64_t N, int64_t K, const float *x, const f
   /* a hand-off to the pool costs ~1-2 us: give each chunk at least ~64k multiply-adds */
   const int64_t per_job = (M < MC ? M : MC) * NR * K;
   sl_parallel_for(jobs, 65536 / per_job + 1, gemm_range, &c);
-}
-
-/* The strided product for attention's blocks: one rows x NR tile of C. */
-#define SMALL_CASE(r)                                                                                     \
-  case r:                                                                                                 \
-    if (cols < NR) tile(r, 0, 1, 1, K, x, a_row, a_col, w, ldb, NULL, y, ldc, cols, alpha, accumulate);   \
-    else tile(r, 0, 0, 1, K, x, a_row, a_col, w, ldb, NULL, y, ldc, NR, alpha, accumulate);               \
-    break;
-
-static void small_tile(int rows, int64_t K, float alpha, const float *x, int64_t a_row, int64_t a_col, const float *w,
-                       int64_t ldb, int accumulate, float *y, int64_t ldc, int64_t cols) {
-  switch (rows) {
-    ROW_CASES(SMALL_CASE)
-    default: break;
-  }
-}
-
-void sl_f32_small_gemm(int64_t M, int64_t N, int64_t K, float alpha, const float *a, int64_t a_row, int64_t a_col,
-                       const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc) {
-  for (int64_t n0 = 0; n0 < N; n0 += NR) {
-    const int64_t cols = N - n0 < NR ? N - n0 : NR;
-    for (int64_t m = 0; m < M; m += MR) {
-      const int rows = M - m < MR ? (int)(M - m) : MR;
-      small_tile(rows, K, alpha, a + m * a_row, a_row, a_col, b + n0, ldb, accumulate, c + m * ldc + n0, ldc, cols);
-    }
-  }
 }

@@ -61,13 +61,6 @@ void sl_f32_pack(const float *W, int64_t N, int64_t K, float *out);
 /* y (M,N) = x (M,K) @ W^T, W packed by sl_f32_pack; y is overwritten. Each y[m][n] is one
  * in-order float32 chain over k, independent of M and of the thread split. */
 void sl_f32_packed_gemm(int64_t M, int64_t N, int64_t K, const float *x, const float *packed, float *y);
-/* C (M,N) = alpha A B, plus C's old value when accumulate (else C is overwritten), single-threaded,
- * nothing packed: A(m,k) = a[m * a_row + k * a_col] (either layout, so A or its transpose), B (K,N)
- * row-major with row stride ldb, read in place. For products of a few microseconds (attention's
- * blocks), where sgemm's packing costs more than the multiply. Each sum is one float32
- * multiply-add chain over k in order, like sl_f32_packed_gemm's. */
-void sl_f32_small_gemm(int64_t M, int64_t N, int64_t K, float alpha, const float *a, int64_t a_row, int64_t a_col,
-                       const float *b, int64_t ldb, int accumulate, float *c, int64_t ldc);
 
 /* ---- element-wise (elementwise.c) ---- */
 void sl_add(const float *a, const float *b, float *out, int64_t n);
