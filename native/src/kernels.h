@@ -90,6 +90,20 @@ void sl_rmsnorm_backward(const float *d_out, const float *x, const float *weight
                          float *d_weight);
 void sl_rope(const float *x, const int32_t *positions, const float *inv_freq, int64_t batch_time,
              int64_t heads, int64_t head_dim, int inverse, float *out);
+/* sl_rope in two parts, so that several tensors (q and k) and several calls over slices of the
+ * same rows (decode.c's groups) share one cos/sin table: sl_rope_prepare tabulates the angles of
+ * positions[0 .. batch_time), sl_rope_apply rotates rows [row0, row0 + rows) of them (x and out
+ * hold just those rows), sl_rope_release frees the table. The bits are sl_rope's. */
+typedef struct {
+  const int32_t *positions; /* the prepared rows' positions */
+  const float *inv_freq;
+  float *table;             /* NULL: allocation failed, sl_rope_apply computes angles in place */
+  int64_t half, batch_time;
+  int by_position;          /* table rows are positions (else rows of `positions`) */
+} sl_rope_table;
+void sl_rope_prepare(const int32_t *positions, const float *inv_freq, int64_t batch_time, int64_t head_dim, sl_rope_table *t);
+void sl_rope_apply(const sl_rope_table *t, const float *x, int64_t row0, int64_t rows, int64_t heads, int inverse, float *out);
+void sl_rope_release(sl_rope_table *t);
 
 /* ---- attention (attention.c) ---- */
 typedef struct {

@@ -85,33 +85,35 @@ static void fill_angles(double pos, const float *inv_freq, int64_t half, float *
 }
 
 typedef struct {
-  const float *x, *inv_freq;
-  const int32_t *positions;
-  float *out, *table;
+  const sl_rope_table *t;
   const char *needed;
-  int64_t heads, head_dim, half;
-  int by_position, inverse;
+  const float *x;
+  float *out;
+  int64_t row0, heads;
+  int inverse;
 } rope_ctx;
 
 static void rope_table_range(void *p, int64_t lo, int64_t hi) {
   const rope_ctx *c = p;
+  const sl_rope_table *t = c->t;
   for (int64_t e = lo; e < hi; e++) {
-    if (c->by_position && !c->needed[e]) continue;
-    const double pos = c->by_position ? (double)e : (double)c->positions[e];
-    fill_angles(pos, c->inv_freq, c->half, c->table + e * c->half * 2);
+    if (t->by_position && !c->needed[e]) continue;
+    const double pos = t->by_position ? (double)e : (double)t->positions[e];
+    fill_angles(pos, t->inv_freq, t->half, t->table + e * t->half * 2);
   }
 }
 
 static void rope_rotate_range(void *p, int64_t lo, int64_t hi) {
   const rope_ctx *c = p;
-  const int64_t half = c->half, D = c->head_dim, heads = c->heads;
-  const float *x = c->x, *table = c->table;
-  const int32_t *positions = c->positions;
+  const sl_rope_table *t = c->t;
+  const int64_t half = t->half, D = 2 * half, heads = c->heads;
+  const float *x = c->x, *table = t->table;
+  const int32_t *positions = t->positions + c->row0;
   float *out = c->out;
   const float sign = c->inverse ? -1.0f : 1.0f;
-  const int by_position = c->by_position;
+  const int by_position = t->by_position;
   for (int64_t bt = lo; bt < hi; bt++) {
-    const float *row = table + (by_position ? (int64_t)positions[bt] : bt) * half * 2;
+    const float *row = table + (by_position ? (int64_t)positions[bt] : c->row0 + bt) * half * 2;
     const float *cos_row = row, *sin_row = row + half;
     for (int64_t h = 0; h < heads; h++) {
       const float *src = x + (bt * heads + h) * D;
@@ -146,9 +148,9 @@ static void rope_direct(const float *x, const int32_t *positions, const float *i
   }
 }
 
-void sl_rope(const float *x, const int32_t *positions, const float *inv_freq, int64_t batch_time,
-             int64_t heads, int64_t head_dim, int inverse, float *out) {
-  const int64_t half = head_dim / 2;
+void sl_rope_prepare(const int32_t *positions, const float *inv_freq, int64_t batch_time, int64_t head_dim, sl_rope_table *t) {
+  *t = (sl_rope_table){positions, inv_freq, NULL, head_dim / 2, batch_time, 0};
+  const int64_t half = t->half;
   if (batch_time <= 0 || half <= 0) return;
   /* The angle is rounded to float32 like Hugging Face's float32 `position * inv_freq` (so
    * PyTorch fixtures match), then cos/sin are taken in double, once per distinct position:
@@ -161,21 +163,42 @@ void sl_rope(const float *x, const int32_t *positions, const float *inv_freq, in
     if (positions[i] > max_pos) max_pos = positions[i];
     if (positions[i] < min_pos) min_pos = positions[i];
   }
-  const int by_position = min_pos >= 0 && (int64_t)max_pos + 1 <= batch_time + 8192;
-  const int64_t entries = by_position ? (int64_t)max_pos + 1 : batch_time;
+  t->by_position = min_pos >= 0 && (int64_t)max_pos + 1 <= batch_time + 8192;
+  const int64_t entries = t->by_position ? (int64_t)max_pos + 1 : batch_time;
   float *table = malloc((size_t)(entries * half * 2) * sizeof(float));
-  char *needed = by_position ? calloc((size_t)entries, 1) : NULL;
-  if (!table || (by_position && !needed)) {
+  char *needed = t->by_position ? calloc((size_t)entries, 1) : NULL;
+  if (!table || (t->by_position && !needed)) {
     free(table);
     free(needed);
-    rope_direct(x, positions, inv_freq, batch_time, heads, head_dim, inverse, out);
     return;
   }
-  if (by_position)
+  t->table = table;
+  if (t->by_position)
     for (int64_t i = 0; i < batch_time; i++) needed[positions[i]] = 1;
-  rope_ctx c = {x, inv_freq, positions, out, table, needed, heads, head_dim, half, by_position, inverse};
+  rope_ctx c = {t, needed, NULL, NULL, 0, 0, 0};
   sl_parallel_for(entries, sl_rows_grain(half * 8, SL_TRANSCENDENTAL_GRAIN), rope_table_range, &c);
-  sl_parallel_for(batch_time, sl_rows_grain(heads * head_dim, SL_ELEMENTWISE_GRAIN), rope_rotate_range, &c);
   free(needed);
-  free(table);
+}
+
+void sl_rope_apply(const sl_rope_table *t, const float *x, int64_t row0, int64_t rows, int64_t heads, int inverse, float *out) {
+  if (rows <= 0 || t->half <= 0) return;
+  if (!t->table) {
+    rope_direct(x, t->positions + row0, t->inv_freq, rows, heads, 2 * t->half, inverse, out);
+    return;
+  }
+  rope_ctx c = {t, NULL, x, out, row0, heads, inverse};
+  sl_parallel_for(rows, sl_rows_grain(heads * 2 * t->half, SL_ELEMENTWISE_GRAIN), rope_rotate_range, &c);
+}
+
+void sl_rope_release(sl_rope_table *t) {
+  free(t->table);
+  t->table = NULL;
+}
+
+void sl_rope(const float *x, const int32_t *positions, const float *inv_freq, int64_t batch_time,
+             int64_t heads, int64_t head_dim, int inverse, float *out) {
+  sl_rope_table t;
+  sl_rope_prepare(positions, inv_freq, batch_time, head_dim, &t);
+  sl_rope_apply(&t, x, 0, batch_time, heads, inverse, out);
+  sl_rope_release(&t);
 }
