@@ -336,8 +336,9 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
       });
 
       it('bf16 GEMM: a row\'s output has the same bits whatever the product\'s row count (decoding-sized products run in k chunks)', () => {
-        // AVX512-BF16 runs products of at most 64 rows in chunks of 4 k blocks (an m block's one or
-        // two 8-row passes in turns, column-major jobs); larger ones do not. Row counts reach every
+        // AVX512-BF16 runs products of at most 64 rows column-major: with one m block (<= 16 rows) in
+        // chunks of 4 k blocks (its one or two 8-row passes in turns), with more in whole-K passes that
+        // prefetch the next column triple; larger ones m block major. Row counts reach every
         // pass shape (1, 2, 4 and 8 rows, some with padding rows); K = 200 is 7 k blocks (a partial last
         // chunk), K = 256 exactly two chunks; N = 100 ends in a 1-block job, N = 80 in a 2-block one;
         // accumulate starts from y; 1 and 2 threads.
@@ -352,7 +353,7 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
           native.bf16!.gemm(big, N, K, x, packed, whole);
           const wholeMixed = start.slice();
           native.bf16!.gemmMixed(false, true, big, N, K, x, w, wholeMixed, true);
-          for (const M of [1, 2, 4, 7, 8, 9, 10, 11, 13, 16, 23, 30, 48, 64]) {
+          for (const M of [1, 2, 4, 7, 8, 9, 10, 11, 13, 16, 17, 23, 30, 33, 48, 64]) {
             for (const threads of [1, 2]) {
               const label = `${M} rows vs the first ${M} of ${big}, N ${N}, K ${K}, ${threads} thread(s)`;
               const [y, mixed] = withThreads(native, threads, () => {
