@@ -208,8 +208,8 @@ static inline __attribute__((always_inline)) void attend_query_bf16_d(const floa
       }
       /* the last pass's n < 16 keys in runs of 8 / 4 / 2 / 1, each with a constant count so its
        * loop unrolls too (every key's sum runs in the same order whichever lane it takes, so the
-       * bits are a single pass's; pf is empty in this pass: it prefetches only when 16 or more
-       * keys follow) */
+       * bits are a single pass's; pf is empty in this pass: both its streams need keys past
+       * s + 15) */
       int64_t done = 0;
       if (n & 8) scores16_bf16(qe, qo, k0, kv_stride, pairs32, 8, scale, p[h] + s, &pf), done += 8;
       if (n & 4) scores16_bf16(qe, qo, k0 + done * kv_stride, kv_stride, pairs32, 4, scale, p[h] + s + done, &pf), done += 4;

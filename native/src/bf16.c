@@ -310,22 +310,22 @@ static inline void dp_block(const gemm_ctx *c, int64_t mb, int64_t r0, int64_t n
     for (int j = 0; j < J; j++) acc[r][j] = carry && kb0 > 0 ? _mm512_load_ps((const float *)&carry[r * DP_NBS + j]) : _mm512_setzero_ps();
   const uint16_t *a = c->a + mb * c->kblocks * BLOCK + kb0 * BLOCK + r0 * KB; /* tiled A: row r of tile kb at kb * BLOCK + r * KB */
   const uint16_t *b = c->w + nb0 * c->kblocks * BLOCK + kb0 * BLOCK;          /* block (nb0 + j, kb) at (j * kblocks + kb) * BLOCK */
-  /* what `prefetch` fetches: the next chunk of these blocks, or after the job's last chunk the
-   * first chunk of the next column triple (next in memory; at up to 16 rows also this thread's
-   * next job, with more m blocks the jobs run column-major and it comes after this triple's other
-   * m blocks: prefetching it only from the last m block measured the same at 32 and 64 rows) */
+  /* what `prefetch` fetches (chunked passes: products of one m block, see DP_CHUNKED_ROWS): the
+   * next chunk of these blocks, or after the job's last chunk the first chunk of the next column
+   * triple (next in memory, and this thread's next job) */
   const int64_t next_kb = kb1 < c->kblocks ? kb1 : 0, next_nb = kb1 < c->kblocks ? nb0 : nb0 + DP_NBS;
   const int64_t ahead = ((next_nb - nb0) * c->kblocks + next_kb - kb0) * BLOCK;
   prefetch = prefetch && next_nb * NB < c->N;
-  /* `spread_lines` lines from `spread` into L2, evenly over the k pairs (see DP_SPREAD) */
+  /* `spread_lines` lines from `spread` into L2, evenly over the k pairs (a running remainder, no
+   * division in the loop; decoding passes over several m blocks, see DP_CHUNKED_ROWS) */
   const int64_t pairs = (kb1 - kb0) * (KB / 2);
-  int64_t spread_done = 0;
+  int64_t spread_done = 0, spread_due = 0;
   for (int64_t kb = kb0; kb < kb1; kb++, a += BLOCK, b += BLOCK) {
     for (int kp = 0; kp < KB / 2; kp++) {
       __m512bh bv[DP_NBS];
       for (int j = 0; j < J; j++) bv[j] = (__m512bh)_mm512_loadu_si512((const void *)(b + j * c->kblocks * BLOCK + kp * 2 * NB));
       if (spread_lines > 0)
-        for (const int64_t upto = spread_lines * ((kb - kb0) * (KB / 2) + kp + 1) / pairs; spread_done < upto; spread_done++)
+        for (spread_due += spread_lines; spread_due >= pairs; spread_due -= pairs, spread_done++)
           _mm_prefetch(spread + 64 * spread_done, _MM_HINT_T1);
       if (prefetch)
         for (int j = 0; j < J; j++) _mm_prefetch((const char *)(b + ahead + j * c->kblocks * BLOCK + kp * 2 * NB), _MM_HINT_T0);
@@ -348,13 +348,16 @@ static inline void dp_block(const gemm_ctx *c, int64_t mb, int64_t r0, int64_t n
 }
 
 /* One instance per (rows, blocks) shape, so every accumulator stays in a register: dp_R_J runs
- * all of K into y (prefetching `spread` on the way), dpc_R_J one chunk into carry. */
+ * all of K into y (prefetching `spread` on the way; without it, in products of more than 64 rows,
+ * through a copy whose loop has no prefetch test: the test alone cost ~1.5% there), dpc_R_J one
+ * chunk into carry. */
 typedef void (*dp_fn)(const gemm_ctx *, int64_t, int64_t, int64_t, const char *, int64_t);
 typedef void (*dpc_fn)(const gemm_ctx *, int64_t, int64_t, int64_t, int64_t, int64_t, __m512 *, int);
 #define DP_SHAPE(R, J)                                                                                                 \
   __attribute__((target("avx512f,avx512bf16"))) static void dp_##R##_##J(const gemm_ctx *c, int64_t mb, int64_t r0, int64_t nb0, \
                                                                          const char *spread, int64_t spread_lines) {  \
-    dp_block(c, mb, r0, nb0, 0, c->kblocks, NULL, 0, R, J, spread, spread_lines);                                      \
+    if (spread_lines > 0) dp_block(c, mb, r0, nb0, 0, c->kblocks, NULL, 0, R, J, spread, spread_lines);                \
+    else dp_block(c, mb, r0, nb0, 0, c->kblocks, NULL, 0, R, J, NULL, 0);                                              \
   }                                                                                                                    \
   __attribute__((target("avx512f,avx512bf16"))) static void dpc_##R##_##J(const gemm_ctx *c, int64_t mb, int64_t r0, int64_t nb0, \
                                                                           int64_t kb0, int64_t kb1, __m512 *carry, int prefetch) { \

@@ -97,7 +97,8 @@ void sl_rope(const float *x, const int32_t *positions, const float *inv_freq, in
 typedef struct {
   const int32_t *positions; /* the prepared rows' positions */
   const float *inv_freq;
-  float *table;             /* NULL: allocation failed, sl_rope_apply computes angles in place */
+  float *table;             /* NULL: nothing to tabulate, or allocation failed (sl_rope_apply then
+                             * recomputes each angle where it is used) */
   int64_t half, batch_time;
   int by_position;          /* table rows are positions (else rows of `positions`) */
 } sl_rope_table;

@@ -335,7 +335,7 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
         expectClose(two, reference, ELEMENTWISE, 'bf16 gemm 35x1000x200 native vs js');
       });
 
-      it('bf16 GEMM: a row\'s output has the same bits whatever the product\'s row count (decoding-sized products run in k chunks)', () => {
+      it('bf16 GEMM: a row\'s output has the same bits whatever the product\'s row count (decoding-sized products run their own passes)', () => {
         // AVX512-BF16 runs products of at most 64 rows column-major: with one m block (<= 16 rows) in
         // chunks of 4 k blocks (its one or two 8-row passes in turns), with more in whole-K passes that
         // prefetch the next column triple; larger ones m block major. Row counts reach every
