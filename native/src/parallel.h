@@ -15,6 +15,8 @@ typedef void (*sl_range_fn)(void *ctx, int64_t begin, int64_t end);
 /* Runs fn(ctx, begin, end) over [0, n) split into chunks of at least min_chunk items (at most
  * four per thread), in parallel when that gives two or more chunks; otherwise fn(ctx, 0, n). */
 void sl_parallel_for(int64_t n, int64_t min_chunk, sl_range_fn fn, void *ctx);
+/* The same with at most per_thread chunks a thread (sl_parallel_for: 4). */
+void sl_parallel_for_per_thread(int64_t n, int64_t min_chunk, int per_thread, sl_range_fn fn, void *ctx);
 
 /* Minimum items per chunk, measured on a 2-core EPYC: below these a hand-off to the pool
  * (~1-2 us) costs more than it saves. */

@@ -118,10 +118,14 @@ static int ensure_workers(int threads) {
 }
 
 void sl_parallel_for(int64_t n, int64_t min_chunk, sl_range_fn fn, void *ctx) {
+  sl_parallel_for_per_thread(n, min_chunk, 4, fn, ctx);
+}
+
+void sl_parallel_for_per_thread(int64_t n, int64_t min_chunk, int per_thread, sl_range_fn fn, void *ctx) {
   if (n <= 0) return;
   const int threads = atomic_load_explicit(&pool.threads, memory_order_relaxed);
   int64_t chunks = n / (min_chunk > 0 ? min_chunk : 1);
-  if (chunks > (int64_t)threads * 4) chunks = (int64_t)threads * 4;
+  if (chunks > (int64_t)threads * per_thread) chunks = (int64_t)threads * per_thread;
   if (chunks > SL_MAX_CHUNKS) chunks = SL_MAX_CHUNKS;
   int expected = 0;
   /* Serial when there is nothing to split, or the pool is in use (another JS thread, or a
