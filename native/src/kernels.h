@@ -93,7 +93,8 @@ void sl_rope(const float *x, const int32_t *positions, const float *inv_freq, in
 /* sl_rope in two parts, so that several tensors (q and k) and several calls over slices of the
  * same rows (decode.c's groups) share one cos/sin table: sl_rope_prepare tabulates the angles of
  * positions[0 .. batch_time), sl_rope_apply rotates rows [row0, row0 + rows) of them (x and out
- * hold just those rows), sl_rope_release frees the table. The bits are sl_rope's. */
+ * hold just those rows), sl_rope_release frees the table. The bits are sl_rope's. head_dim is
+ * even (every N-API entry checks it; rows are heads * head_dim floats). */
 typedef struct {
   const int32_t *positions; /* the prepared rows' positions */
   const float *inv_freq;
