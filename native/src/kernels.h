@@ -100,7 +100,7 @@ typedef struct {
   const float *inv_freq;
   float *table;             /* NULL: nothing to tabulate, or allocation failed (sl_rope_apply then
                              * recomputes each angle where it is used) */
-  int64_t half, batch_time;
+  int64_t half;
   int by_position;          /* table rows are positions (else rows of `positions`) */
 } sl_rope_table;
 void sl_rope_prepare(const int32_t *positions, const float *inv_freq, int64_t batch_time, int64_t head_dim, sl_rope_table *t);

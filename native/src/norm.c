@@ -149,7 +149,7 @@ static void rope_direct(const float *x, const int32_t *positions, const float *i
 }
 
 void sl_rope_prepare(const int32_t *positions, const float *inv_freq, int64_t batch_time, int64_t head_dim, sl_rope_table *t) {
-  *t = (sl_rope_table){positions, inv_freq, NULL, head_dim / 2, batch_time, 0};
+  *t = (sl_rope_table){positions, inv_freq, NULL, head_dim / 2, 0};
   const int64_t half = t->half;
   if (batch_time <= 0 || half <= 0) return;
   /* The angle is rounded to float32 like Hugging Face's float32 `position * inv_freq` (so

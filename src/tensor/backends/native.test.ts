@@ -627,7 +627,11 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
   it('attention over a bf16 KV cache: matches js and the float kernel on the widened cache, every path', () => {
     const bits = (x: Float32Array) => Uint16Array.from(x, (value) => bf16Bits(value));
     // decoding rows (widened in registers on AVX-512 builds where headDim % 32 == 0 and <= 128, in scratch otherwise) and prefill blocks
-    const cases = [...attentionCases, { label: 'prefill 5 rows, headDim 64', shape: { batch: 2, queryLength: 5, keyLength: 21, heads: 4, kvHeads: 2, headDim: 64, kvCapacity: 24 }, keyStart: [0, 3] }];
+    // and decoding rows b seeing keys [b, 40): 40 down to 1 visible keys, so the last 16-key pass
+    // holds each of 1..16 keys, starting at every offset (headDim 32, 64, 128: the in-register instances)
+    const sweep = [32, 64, 128].map((headDim) => ({ label: `every last-pass key count, headDim ${headDim}`,
+      shape: { batch: 40, queryLength: 1, keyLength: 40, heads: 4, kvHeads: 2, headDim, kvCapacity: 42 }, keyStart: Array.from({ length: 40 }, (_, b) => b) }));
+    const cases = [...attentionCases, { label: 'prefill 5 rows, headDim 64', shape: { batch: 2, queryLength: 5, keyLength: 21, heads: 4, kvHeads: 2, headDim: 64, kvCapacity: 24 }, keyStart: [0, 3] }, ...sweep];
     for (const { label, shape, keyStart } of cases) {
       const { batch: B, queryLength: T, heads: H, kvHeads: KH, headDim: D } = shape;
       const capacity = shape.kvCapacity ?? shape.keyLength;
@@ -645,24 +649,6 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     // no heads (which the shape check lets through): nothing to compute, and no division by the head count
     native.attentionForwardBf16Kv!({ batch: 1, queryLength: 1, keyLength: 1, heads: 0, kvHeads: 1, headDim: 32 },
       new Float32Array(0), new Uint16Array(32), new Uint16Array(32), null, new Float32Array(0));
-  });
-
-  it('decoding attention over a bf16 cache: every count of visible keys in the last 16-key pass (1 to 15) and whole passes', () => {
-    const bits = (x: Float32Array) => Uint16Array.from(x, (value) => bf16Bits(value));
-    // row b sees keys [b, 40): 40 down to 1 visible keys, so the last pass holds each of 1..16 keys,
-    // starting at every offset; headDim 32, 64 and 128 are the in-register path's instances
-    for (const headDim of [32, 64, 128]) {
-      const shape: AttentionShape = { batch: 40, queryLength: 1, keyLength: 40, heads: 4, kvHeads: 2, headDim, kvCapacity: 42 };
-      const starts = Int32Array.from({ length: 40 }, (_, b) => b);
-      const q = randomArray(40 * 4 * headDim, 51, 2);
-      const k = bits(randomArray(40 * 42 * 2 * headDim, 52, 2)), v = bits(randomArray(40 * 42 * 2 * headDim, 53));
-      const on = new Float32Array(q.length).fill(Number.NaN), oj = new Float32Array(q.length), widened = new Float32Array(q.length);
-      native.attentionForwardBf16Kv!(shape, q, k, v, starts, on);
-      js.attentionForwardBf16Kv!(shape, q, k, v, starts, oj);
-      native.attentionForward(shape, q, widenBf16(k), widenBf16(v), starts, widened, null);
-      expectClose(on, oj, MATMUL, `attentionForwardBf16Kv headDim ${headDim}`);
-      expectClose(on, widened, MATMUL, `attentionForwardBf16Kv vs float kernel headDim ${headDim}`);
-    }
   });
 
   it('attention backward on its own forward probs matches js (dq, dk, dv), including masked rows', () => {
