@@ -631,7 +631,12 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     // holds each of 1..16 keys, starting at every offset (headDim 32, 64, 128: the in-register instances)
     const sweep = [32, 64, 128].map((headDim) => ({ label: `every last-pass key count, headDim ${headDim}`,
       shape: { batch: 40, queryLength: 1, keyLength: 40, heads: 4, kvHeads: 2, headDim, kvCapacity: 42 }, keyStart: Array.from({ length: 40 }, (_, b) => b) }));
-    const cases = [...attentionCases, { label: 'prefill 5 rows, headDim 64', shape: { batch: 2, queryLength: 5, keyLength: 21, heads: 4, kvHeads: 2, headDim: 64, kvCapacity: 24 }, keyStart: [0, 3] }, ...sweep];
+    // prefill blocks (AVX-512 builds: in registers where headDim % 16 == 0 and <= 128): every output
+    // row count a pass keeps (headDim 16 .. 128), a short last score group, two blocks, keys from
+    // an earlier call (keyLength > queryLength), keyStart mid-pass and rows with no visible key
+    const prefill = [16, 48, 80, 96, 112, 128].map((headDim) => ({ label: `prefill over two blocks, headDim ${headDim}`,
+      shape: { batch: 3, queryLength: 37, keyLength: 50, heads: 4, kvHeads: 2, headDim, kvCapacity: 53 }, keyStart: [0, 19, 45] }));
+    const cases = [...attentionCases, { label: 'prefill 5 rows, headDim 64', shape: { batch: 2, queryLength: 5, keyLength: 21, heads: 4, kvHeads: 2, headDim: 64, kvCapacity: 24 }, keyStart: [0, 3] }, ...sweep, ...prefill];
     for (const { label, shape, keyStart } of cases) {
       const { batch: B, queryLength: T, heads: H, kvHeads: KH, headDim: D } = shape;
       const capacity = shape.kvCapacity ?? shape.keyLength;
