@@ -71,18 +71,60 @@ typedef struct {
   int32_t *out;
 } argmax_ctx;
 
+/* The scalar rule: a running maximum from row[0] that only a strictly larger value replaces. */
+static int64_t argmax_scalar(const float *row, int64_t width) {
+  int64_t best = 0;
+  float value = row[0];
+  for (int64_t i = 1; i < width; i++)
+    if (row[i] > value) {
+      value = row[i];
+      best = i;
+    }
+  return best;
+}
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+/* The same index 16 lanes at a time: each lane keeps the first index of its largest value
+ * (strictly larger replaces, so NaN never does), then the lanes' largest value, lowest index on
+ * ties. That is the scalar rule's answer whenever row[0] is not NaN and some value is above
+ * -inf; the other rows (rare: a NaN first value, or nothing above -inf) take the scalar loop. */
+static int64_t argmax_avx512(const float *row, int64_t width) {
+  __m512 best = _mm512_set1_ps(-INFINITY);
+  __m512i at = _mm512_setzero_si512(), index = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i step = _mm512_set1_epi32(16);
+  int64_t i = 0;
+  for (; i + 16 <= width; i += 16) {
+    const __m512 x = _mm512_loadu_ps(row + i);
+    const __mmask16 up = _mm512_cmp_ps_mask(x, best, _CMP_GT_OQ);
+    best = _mm512_mask_mov_ps(best, up, x);
+    at = _mm512_mask_mov_epi32(at, up, index);
+    index = _mm512_add_epi32(index, step);
+  }
+  if (i < width) {
+    const __mmask16 tail = (__mmask16)((1u << (width - i)) - 1);
+    const __m512 x = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail, row + i);
+    const __mmask16 up = _mm512_mask_cmp_ps_mask(tail, x, best, _CMP_GT_OQ);
+    best = _mm512_mask_mov_ps(best, up, x);
+    at = _mm512_mask_mov_epi32(at, up, index);
+  }
+  const float top = _mm512_reduce_max_ps(best);
+  if (row[0] != row[0] || top == -INFINITY) return argmax_scalar(row, width);
+  /* lowest index among the lanes holding the top value */
+  const __mmask16 hit = _mm512_cmp_ps_mask(best, _mm512_set1_ps(top), _CMP_EQ_OQ);
+  return _mm512_mask_reduce_min_epi32(hit, at);
+}
+#endif
+
 static void argmax_range(void *p, int64_t lo, int64_t hi) {
   const argmax_ctx *c = p;
   for (int64_t r = lo; r < hi; r++) {
     const float *row = c->x + r * c->width;
-    int64_t best = 0;
-    float value = row[0];
-    for (int64_t i = 1; i < c->width; i++)
-      if (row[i] > value) {
-        value = row[i];
-        best = i;
-      }
-    c->out[r] = (int32_t)best;
+#ifdef __AVX512F__
+    c->out[r] = (int32_t)argmax_avx512(row, c->width);
+#else
+    c->out[r] = (int32_t)argmax_scalar(row, c->width);
+#endif
   }
 }
 void sl_argmax_rows(const float *x, int64_t rows, int64_t width, int32_t *out) {

@@ -60,28 +60,28 @@ export function generate(model: LlamaModel, prompts: number[][], options: Genera
       // Decoding state for the rows still running, in cache order: active[i] is the prompt index
       // of cache row i. Finished rows leave the batch (and the cache) at the end of their step.
       let active = prompts.map((_, b) => b);
-      const logits = new Float32Array(batch * vocab); // (B, V) of the active rows, copied out of each step
-      const probs = new Float32Array(batch * vocab); // (B, V) softmax(logits / temperature)
+      const probs = temperature > 0 ? new Float32Array(batch * vocab) : null; // (B, V) softmax(logits / temperature)
       const next = new Int32Array(batch);
       const greedy = new Int32Array(batch); // argmax of each active row's logits
       const stepPositions = new Int32Array(batch);
       const stepKeyStart = keyStart.slice();
-      // Every buffer a step's forward acquires goes back to the engine pool when the step ends.
+      // One forward of the active rows, its logits (B, V) turned into greedy or probs before its
+      // buffers go back to the engine pool (every buffer a step acquires does, when the step ends).
       const forward = (input: Int32Array, rows: number, time: number, options: ForwardOptions) => engine.recycleAfter(() => {
-        logits.set(model.forward(input, rows, time, { ...options, cache, lastPositionOnly: true }).logits.data);
+        const logits = model.forward(input, rows, time, { ...options, cache, lastPositionOnly: true }).logits.data;
+        if (probs !== null) {
+          const scaled = probs.subarray(0, rows * vocab);
+          backend.scale(logits, 1 / temperature, scaled);
+          backend.softmax(scaled, vocab, scaled);
+        } else backend.argmaxRows(logits, vocab, greedy.subarray(0, rows));
       });
       forward(ids, batch, promptLength, { positions, keyStart });
       for (let step = 0; step < maxNew; step++) {
         const rows = active.length;
-        if (temperature > 0) {
-          const scaled = probs.subarray(0, rows * vocab);
-          backend.scale(logits.subarray(0, rows * vocab), 1 / temperature, scaled);
-          backend.softmax(scaled, vocab, scaled);
-        } else backend.argmaxRows(logits.subarray(0, rows * vocab), vocab, greedy.subarray(0, rows));
         const keep: number[] = [];
         for (let i = 0; i < rows; i++) {
           const b = active[i];
-          const token = temperature === 0 ? greedy[i] : sample(probs.subarray(i * vocab, (i + 1) * vocab), topP, rngs[b]);
+          const token = probs === null ? greedy[i] : sample(probs.subarray(i * vocab, (i + 1) * vocab), topP, rngs[b]);
           if (stopIds.has(token)) continue;
           const out = outputs[b];
           out.push(token);

@@ -534,7 +534,7 @@ export class LlamaModel {
 
   private run(inputIds: Int32Array, batch: number, time: number, options: ForwardOptions): ForwardResult {
     const { x, hidden } = this.trunk(inputIds, batch, time, options, this.config.num_hidden_layers);
-    const last = options.lastPositionOnly ? slice(x, 1, time - 1, time) : x; // (B, 1 or T, C)
+    const last = options.lastPositionOnly && time > 1 ? slice(x, 1, time - 1, time) : x; // (B, 1 or T, C)
     const features = rmsnorm(last, this.finalNorm, this.config.rms_norm_eps);
     const decode = this.decodePack(options.cache);
     const logits = decode ? this.decodeLinear(features, this.head, decode) : linear(features, this.head); // (B, T, V)

@@ -171,12 +171,22 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     expect(native.sumSquares(new Float32Array(0))).toBe(0);
   });
 
-  it('argmaxRows equals the js kernel: ties, NaN, one column, threaded row counts; bad lengths are refused', () => {
-    for (const [rows, width] of [[1, 1], [3, 7], [64, 4096], [100, 1024]]) {
+  it('argmaxRows equals the js kernel: ties, NaN, -inf, signed zeros, one column, threaded row counts; bad lengths are refused', () => {
+    for (const [rows, width] of [[1, 1], [3, 7], [12, 37], [64, 4096], [100, 1024]]) {
       const x = randomArray(rows * width, rows + width);
       // ties and NaNs at fixed places (quantised values tie often)
       for (let i = 0; i < x.length; i++) x[i] = Math.round(x[i] * 4) / 4;
       if (width > 2) for (let r = 0; r < rows; r += 3) x[r * width + (r % width)] = NaN;
+      if (width === 37) {
+        // (the AVX-512 kernel's 16-lane passes and its tail: rows it must hand to the scalar rule)
+        const row = (r: number, values: (i: number) => number) => { for (let i = 0; i < width; i++) x[r * width + i] = values(i); };
+        row(1, () => -Infinity); // nothing above -inf: index 0
+        row(2, (i) => (i % 5 === 0 ? NaN : -Infinity)); // NaN first, then -inf and NaN
+        row(4, (i) => (i % 2 === 0 ? -0 : 0)); // signed zeros tie: the first
+        row(5, (i) => (i === 35 ? 9 : i === 36 ? 9 : i)); // the largest in the tail, tied
+        row(7, (i) => (i === 17 || i === 33 ? 5 : i === 0 ? -Infinity : -1)); // a tie across lanes of different passes
+        row(8, (i) => (i === 0 ? -Infinity : i === 20 ? NaN : -Infinity)); // -inf first, a NaN later
+      }
       const outN = new Int32Array(rows).fill(-1), outJ = new Int32Array(rows).fill(-2);
       native.argmaxRows(x, width, outN);
       js.argmaxRows(x, width, outJ);
