@@ -8,7 +8,7 @@
  * dimensions (no copies) and only touch the keys the block can see; the probabilities training
  * keeps are stored per block, only over those keys. Short queries (decoding) use a direct loop
  * over each batch row instead, and a prefill over a bfloat16 cache on AVX-512 builds runs its
- * blocks in registers (attention_prefill_bf16_range).
+ * blocks in registers (attention_blocks_range; so does the blocked forward over float keys).
  * Not here: dropout, ALiBi, sliding windows. */
 #include <math.h>
 #include <stdlib.h>
@@ -56,15 +56,61 @@
 #define DECODE_STACK_FLOATS 8192
 #define DECODE_STACK_HEADS 64
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+/* sl_expf (fastmath.h) on 16 lanes: the same range clamp (NaN stays NaN), reduction and
+ * polynomial, as FMAs. */
+static inline __m512 expf16(__m512 x) {
+  x = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(_mm512_set1_ps(-87.3f), x)); /* (NaN: the second operand) */
+  const __m512 n = _mm512_roundscale_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f)), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  const __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x));
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+  const __m512i scale = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(scale));
+}
+#endif
+
 /* Softmax of one score row over keys [lo, hi] in place, zero in the rest of [wlo, whi) (the keys a
  * block's products read), all of it zero when hi < lo; entries outside [wlo, whi) are untouched.
- * One compiled copy (noinline): the vectorised sums' order could differ between inlined copies,
- * and every path (decoding or blocked, with or without probs) must give the same bits. */
+ * One compiled copy (noinline): every path (decoding or blocked, with or without probs) gives the
+ * same bits. AVX-512 builds run it 16 lanes at a time with masked ends: GCC's `omp simd` max
+ * reduction stored scalars to the stack and reloaded them as one vector (a store-forwarding stall
+ * on every row: ~25% of the softmax's time, itself ~45% of a training attention forward at the
+ * demo's shape, 2-vCPU Zen 5 EPYC). */
 static __attribute__((noinline)) void softmax_window(float *p, int64_t lo, int64_t hi, int64_t wlo, int64_t whi) {
   if (hi < lo) {
     if (whi > wlo) memset(p + wlo, 0, (size_t)(whi - wlo) * sizeof(float));
     return;
   }
+#ifdef __AVX512F__
+  const int64_t n = hi - lo + 1, whole = n / 16 * 16;
+  const __mmask16 tail = (__mmask16)((1u << (n - whole)) - 1);
+  float *x = p + lo;
+  __m512 m = _mm512_set1_ps(-INFINITY);
+  for (int64_t i = 0; i < whole; i += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(x + i));
+  if (tail) m = _mm512_max_ps(m, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail, x + whole));
+  const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t i = 0; i < whole; i += 16) {
+    const __m512 e = expf16(_mm512_sub_ps(_mm512_loadu_ps(x + i), mx));
+    _mm512_storeu_ps(x + i, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  if (tail) {
+    const __m512 e = _mm512_maskz_mov_ps(tail, expf16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + whole), mx)));
+    _mm512_mask_storeu_ps(x + whole, tail, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+  for (int64_t i = 0; i < whole; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+  if (tail) _mm512_mask_storeu_ps(x + whole, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + whole), inv));
+#else
   float mx = p[lo];
 #pragma omp simd reduction(max : mx)
   for (int64_t s = lo + 1; s <= hi; s++) mx = p[s] > mx ? p[s] : mx;
@@ -76,6 +122,7 @@ static __attribute__((noinline)) void softmax_window(float *p, int64_t lo, int64
   }
   const float inv = 1.0f / sum;
   for (int64_t s = lo; s <= hi; s++) p[s] *= inv;
+#endif
   if (lo > wlo) memset(p + wlo, 0, (size_t)(lo - wlo) * sizeof(float));
   if (hi + 1 < whi) memset(p + hi + 1, 0, (size_t)(whi - hi - 1) * sizeof(float));
 }
@@ -491,16 +538,19 @@ static void attention_forward_range(void *p, int64_t lo, int64_t hi) {
 }
 
 #ifdef __AVX512F__
-/* The prefill over a bfloat16 cache (forward only, no probabilities kept) in registers instead of
- * BLAS: at these sizes (blocks of up to 32 query rows over a few hundred keys at most, head dim
- * 64) each single-threaded sgemm call cost more in setup and packing than in arithmetic (batch-64
- * x 64-token prefill, small shape, 2-vCPU Zen 5 EPYC: ~20 ms of its ~170 in attention, ~45
- * GFLOP/s). Here, in three alternating runs of 20 prefills, the main thread's attention time was
- * 0.46-0.78x the BLAS path's (batch 16: 0.63-0.92x). Per (batch, kv-head) task the keys are
- * widened into a transposed (D, Sp) scratch, the values into (S, D); per head and block of query
- * rows, scores 8 rows x 32 (or 16) keys at a time with the 16 sums in registers, softmax_window
- * per row, then the output PV_ROWS(DV) rows x D at a time. The same numbers as the blocked path
- * up to the order of the float sums. */
+/* The blocked forward (prefill over a cache, training with probabilities kept) in registers instead
+ * of BLAS: at these sizes (blocks of up to 32 query rows over a few hundred keys at most, head dim
+ * 32-64) each single-threaded sgemm call cost more in setup and packing than in arithmetic (batch-64
+ * x 64-token prefill over a bf16 cache, small shape, 2-vCPU Zen 5 EPYC: ~20 ms of its ~170 in
+ * attention, ~45 GFLOP/s). There, in three alternating runs of 20 prefills, the main thread's
+ * attention time was 0.46-0.78x the BLAS path's (batch 16: 0.63-0.92x); a training forward at the
+ * demo's shape (32 x 160 tokens, 4 heads of 32, probabilities kept), old and new alternating in one
+ * process: 1.50-1.61x faster on 1 and 2 threads with softmax_window's AVX-512 loop. Per (batch,
+ * kv-head) task the keys are transposed into a (D, Sp) scratch (a bf16 cache widened exactly, and
+ * its values into (S, D)); per head and block of query rows (forward_head's blocks), scores 8 rows
+ * x 32 (or 16) keys at a time with the 16 sums in registers, softmax_window per row (and the
+ * block's probabilities stored as forward_head stores them), then the output PV_ROWS(DV) rows x D
+ * at a time. The same numbers as the BLAS path up to the order of the float sums. */
 
 /* p[r * ps + s] = scale * (q_r . k_s) for 8 query rows, interleaved in qt (qt[d * 8 + r]), and
  * keys s in [s0, s1) (s1 - s0 a multiple of 16), kt the keys transposed (D rows, kts floats apart). */
@@ -543,12 +593,9 @@ static void prefill_scores8(const float *qt, const float *kt, int64_t kts, int64
   }
 }
 
-/* dst[d * dst_stride + s] = the float value of bf16 src[s * src_stride + d] for 16 rows s and 16
- * columns d: widened (exact) and transposed in registers. */
-static inline void widen_transpose16(const uint16_t *src, int64_t src_stride, float *dst, int64_t dst_stride) {
-  __m512 r[16], t[16];
-  for (int i = 0; i < 16; i++)
-    r[i] = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(src + i * src_stride))), 16));
+/* dst[j * dst_stride + i] = r[i] lane j: 16 rows of 16 floats stored transposed. */
+static inline void transpose16_store(__m512 r[16], float *dst, int64_t dst_stride) {
+  __m512 t[16];
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
@@ -575,12 +622,35 @@ static inline void widen_transpose16(const uint16_t *src, int64_t src_stride, fl
   for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + i * dst_stride, r[i]); /* r[i]: column i's 16 rows */
 }
 
+/* dst (D, dst_stride) columns [s0, s1) = keys s0 .. s1 - 1 (rows of D values, src_stride apart,
+ * float or bfloat16 widened exactly) transposed: 16 x 16 in registers, the last < 16 one by one. */
+static void transpose_keys(const float *k, const uint16_t *k16, int64_t src_stride, int64_t s0, int64_t s1, int64_t D, float *dst, int64_t dst_stride) {
+  int64_t s = s0;
+  for (; s + 16 <= s1; s += 16)
+    for (int64_t d = 0; d < D; d += 16) {
+      __m512 r[16];
+      for (int i = 0; i < 16; i++)
+        r[i] = k16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(k16 + (s + i) * src_stride + d))), 16))
+                   : _mm512_loadu_ps(k + (s + i) * src_stride + d);
+      transpose16_store(r, dst + d * dst_stride + s, dst_stride);
+    }
+  for (; s < s1; s++)
+    for (int64_t d = 0; d < D; d++) {
+      float value;
+      if (k16) {
+        const uint32_t bits = (uint32_t)k16[s * src_stride + d] << 16;
+        memcpy(&value, &bits, sizeof bits);
+      } else value = k[s * src_stride + d];
+      dst[d * dst_stride + s] = value;
+    }
+}
+
 /* Output rows a PV pass sums at once: R * DV sums + DV values within the 32 zmm registers. */
 #define PV_ROWS(DV) ((DV) <= 2 ? 12 : (DV) == 3 ? 8 : (DV) == 4 ? 6 : (DV) <= 6 ? 4 : (DV) == 7 ? 3 : 2)
 
-/* out[r] (D = 16 * DV floats) = sum over keys s in [lo, hi) of p[r * ps + s] * v[s * D ..], for
+/* out[r] (D = 16 * DV floats) = sum over keys s in [lo, hi) of p[r * ps + s] * v[s * vs ..], for
  * rows r < rows (<= PV_ROWS(DV)); p holds PV_ROWS(DV) readable rows. */
-static inline __attribute__((always_inline)) void prefill_pv_d(const float *p, int64_t ps, const float *v, int64_t lo, int64_t hi,
+static inline __attribute__((always_inline)) void prefill_pv_d(const float *p, int64_t ps, const float *v, int64_t vs, int64_t lo, int64_t hi,
                                                                const int DV, int rows, float *const *out) {
   enum { MAX_ACC = 24 };
   const int R = PV_ROWS(DV);
@@ -590,7 +660,7 @@ static inline __attribute__((always_inline)) void prefill_pv_d(const float *p, i
   for (int64_t s = lo; s < hi; s++) {
     __m512 vv[8];
 #pragma GCC unroll 8
-    for (int c = 0; c < DV; c++) vv[c] = _mm512_loadu_ps(v + s * 16 * DV + 16 * c);
+    for (int c = 0; c < DV; c++) vv[c] = _mm512_loadu_ps(v + s * vs + 16 * c);
 #pragma GCC unroll 12
     for (int r = 0; r < R; r++) {
       const __m512 pr = _mm512_set1_ps(p[r * ps + s]);
@@ -602,58 +672,54 @@ static inline __attribute__((always_inline)) void prefill_pv_d(const float *p, i
     for (int c = 0; c < DV; c++) _mm512_storeu_ps(out[r] + 16 * c, acc[r * DV + c]);
 }
 
-static void prefill_pv(const float *p, int64_t ps, const float *v, int64_t lo, int64_t hi, int64_t D, int rows, float *const *out) {
+static void prefill_pv(const float *p, int64_t ps, const float *v, int64_t vs, int64_t lo, int64_t hi, int64_t D, int rows, float *const *out) {
   switch (D / 16) {
-    case 1: prefill_pv_d(p, ps, v, lo, hi, 1, rows, out); break;
-    case 2: prefill_pv_d(p, ps, v, lo, hi, 2, rows, out); break;
-    case 3: prefill_pv_d(p, ps, v, lo, hi, 3, rows, out); break;
-    case 4: prefill_pv_d(p, ps, v, lo, hi, 4, rows, out); break;
-    case 5: prefill_pv_d(p, ps, v, lo, hi, 5, rows, out); break;
-    case 6: prefill_pv_d(p, ps, v, lo, hi, 6, rows, out); break;
-    case 7: prefill_pv_d(p, ps, v, lo, hi, 7, rows, out); break;
-    default: prefill_pv_d(p, ps, v, lo, hi, 8, rows, out); break;
+    case 1: prefill_pv_d(p, ps, v, vs, lo, hi, 1, rows, out); break;
+    case 2: prefill_pv_d(p, ps, v, vs, lo, hi, 2, rows, out); break;
+    case 3: prefill_pv_d(p, ps, v, vs, lo, hi, 3, rows, out); break;
+    case 4: prefill_pv_d(p, ps, v, vs, lo, hi, 4, rows, out); break;
+    case 5: prefill_pv_d(p, ps, v, vs, lo, hi, 5, rows, out); break;
+    case 6: prefill_pv_d(p, ps, v, vs, lo, hi, 6, rows, out); break;
+    case 7: prefill_pv_d(p, ps, v, vs, lo, hi, 7, rows, out); break;
+    default: prefill_pv_d(p, ps, v, vs, lo, hi, 8, rows, out); break;
   }
 }
 
-/* [lo, hi) ranges over (batch, kv-head) tasks; bf16 cache, D % 16 == 0, D <= 128, no segments. */
-static void attention_prefill_bf16_range(void *arg, int64_t lo, int64_t hi) {
+/* [lo, hi) ranges over (batch, kv-head) tasks: the blocked forward (forward_head's blocks, the
+ * same stored probabilities) in registers; float or bf16 keys and values, D % 16 == 0, D <= 128. */
+static void attention_blocks_range(void *arg, int64_t lo, int64_t hi) {
   const attention_ctx *c = arg;
   const sl_attention_shape *sh = c->shape;
   const int64_t T = sh->query_length, S = sh->key_length, H = sh->heads, KH = sh->kv_heads, group = H / KH;
-  const int64_t D = sh->head_dim, cap = sh->kv_capacity, Sp = (S + 31) / 32 * 32;
+  const int64_t D = sh->head_dim, cap = sh->kv_capacity, Sp = (S + 31) / 32 * 32, kv_stride = KH * D;
   const float scale = 1.0f / sqrtf((float)D);
-  /* kt (D, Sp) and the values (S, D); score rows: a block of SL_ROW_BLOCK padded to whole score
-   * groups (8) and PV groups (<= 12), zeroed once so padding rows are always finite */
+  /* kt (D, Sp), (bf16) the values widened (S, D), score rows: a block of SL_ROW_BLOCK padded to
+   * whole score groups (8) and PV groups (<= 12), zeroed once so padding rows are always finite */
   const int64_t p_rows = SL_ROW_BLOCK + 16;
-  float *kt = calloc((size_t)(D * Sp + S * D + p_rows * Sp + 8 * D), sizeof(float));
+  float *kt = calloc((size_t)(D * Sp + (c->k16 ? S * D : 0) + p_rows * Sp + 8 * D), sizeof(float));
   if (!kt) abort();
-  float *vw = kt + D * Sp, *p = vw + S * D, *qt = p + p_rows * Sp;
+  float *vw = kt + D * Sp, *p = vw + (c->k16 ? S * D : 0), *qt = p + p_rows * Sp;
   for (int64_t task = lo; task < hi; task++) {
     const int64_t b = task / KH, kh = task % KH, base = (b * cap * KH + kh) * D;
     int64_t ks = c->key_start ? c->key_start[b] : 0;
     if (ks < 0) ks = 0;
     if (ks > S) ks = S;
-    /* keys [ks, S) widened and transposed, 16 x 16 at a time from ks rounded down to 16 (the left
-     * padding's keys before ks: in this row, finite, their scores masked), the last < 16 one by one;
-     * the score passes read columns up to S rounded up to 16, which stay zero */
-    int64_t s = ks / 16 * 16;
-    for (; s + 16 <= S; s += 16)
-      for (int64_t d = 0; d < D; d += 16) widen_transpose16(c->k16 + base + s * KH * D + d, KH * D, kt + d * Sp + s, Sp);
-    for (; s < S; s++) {
-      const uint16_t *in = c->k16 + base + s * KH * D;
-      for (int64_t d = 0; d < D; d++) {
-        const uint32_t bits = (uint32_t)in[d] << 16;
-        memcpy(kt + d * Sp + s, &bits, sizeof bits);
-      }
-    }
-    if (ks < S) widen_rows(c->v16 + base + ks * KH * D, KH * D, S - ks, D, vw + ks * D, D);
+    /* keys [ks, S) transposed from ks rounded down to 16 (keys before ks, left padding: in this
+     * row, finite, their scores masked); score passes read columns up to S rounded up to 16 (zero) */
+    transpose_keys(c->k16 ? NULL : c->k + base, c->k16 ? c->k16 + base : NULL, kv_stride, ks / 16 * 16, S, D, kt, Sp);
+    const float *vb = c->k16 ? vw : c->v + base;
+    const int64_t vs = c->k16 ? D : kv_stride;
+    if (c->k16 && ks < S) widen_rows(c->v16 + base + ks * kv_stride, kv_stride, S - ks, D, vw + ks * D, D);
     for (int64_t g = 0; g < group; g++) {
       const int64_t h = kh * group + g;
-      for (int64_t t0 = 0; t0 < T; t0 += SL_ROW_BLOCK) {
-        const int64_t rows = T - t0 < SL_ROW_BLOCK ? T - t0 : SL_ROW_BLOCK;
-        const int64_t kend = S - T + t0 + rows; /* keys visible to the block's last row: [ks, kend) */
-        const int64_t s0 = ks / 16 * 16, s1 = (kend + 15) / 16 * 16;
-        if (kend > ks)
+      float *stored = c->probs ? c->probs + (b * H + h) * T * S : NULL;
+      attention_block blk;
+      for (blk.t0 = 0; blk.t0 < T; blk.t0 += blk.rows) {
+        block_window(c, b, ks, &blk);
+        const int64_t t0 = blk.t0, rows = blk.rows, first = blk.lo, kend = blk.kend, from = blk.from, w = kend - from;
+        /* scores over keys [first, kend) in passes of 16 from s0; the rows' zeros over [wlo, s1) */
+        const int64_t s0 = first / 16 * 16, s1 = (kend + 15) / 16 * 16, wlo = from < s0 ? from : s0;
+        if (kend > first)
           for (int64_t r0 = 0; r0 < rows; r0 += 8) {
             /* 8 query rows interleaved (a short last group repeats its first row) */
             for (int r = 0; r < 8; r++) {
@@ -662,13 +728,17 @@ static void attention_prefill_bf16_range(void *arg, int64_t lo, int64_t hi) {
             }
             prefill_scores8(qt, kt, Sp, D, s0, s1, scale, p + r0 * Sp, Sp);
           }
-        for (int64_t r = 0; r < rows; r++) softmax_window(p + r * Sp, ks, S - T + t0 + r, s0, s1);
+        for (int64_t r = 0; r < rows; r++) {
+          softmax_window(p + r * Sp, first_key(c, b, t0 + r, ks), S - T + t0 + r, wlo, s1 > kend ? s1 : kend);
+          if (stored) memcpy(stored + r * w, p + r * Sp + from, (size_t)w * sizeof(float));
+        }
+        if (stored) stored += rows * w;
         const int R = (int)PV_ROWS(D / 16);
         for (int64_t r0 = 0; r0 < rows; r0 += R) {
           const int n = rows - r0 < R ? (int)(rows - r0) : R;
           float *out[12];
           for (int r = 0; r < n; r++) out[r] = c->out + ((b * T + t0 + r0 + r) * H + h) * D;
-          if (kend > ks) prefill_pv(p + r0 * Sp, Sp, vw, ks, kend, D, n, out);
+          if (kend > first) prefill_pv(p + r0 * Sp, Sp, vb, vs, first, kend, D, n, out);
           else
             for (int r = 0; r < n; r++) memset(out[r], 0, (size_t)D * sizeof(float));
         }
@@ -786,7 +856,7 @@ static void forward(const attention_ctx *ctx) {
                            shape->key_length * shape->head_dim;
   sl_range_fn range = attention_forward_range;
 #ifdef __AVX512F__
-  if (c.k16 && !c.segment_start && shape->head_dim % 16 == 0 && shape->head_dim <= 128) range = attention_prefill_bf16_range;
+  if (shape->head_dim % 16 == 0 && shape->head_dim <= 128) range = attention_blocks_range;
 #endif
   sl_parallel_for(tasks, per_task >= SL_ATTENTION_GRAIN ? 1 : SL_ATTENTION_GRAIN / (per_task + 1) + 1, range, &c);
 }
