@@ -648,10 +648,12 @@ static void transpose_keys(const float *k, const uint16_t *k16, int64_t src_stri
 /* Output rows a PV pass sums at once: R * DV sums + DV values within the 32 zmm registers. */
 #define PV_ROWS(DV) ((DV) <= 2 ? 12 : (DV) == 3 ? 8 : (DV) == 4 ? 6 : (DV) <= 6 ? 4 : (DV) == 7 ? 3 : 2)
 
-/* out[r] (D = 16 * DV floats) = sum over keys s in [lo, hi) of p[r * ps + s] * v[s * vs ..], for
- * rows r < rows (<= PV_ROWS(DV)); p holds PV_ROWS(DV) readable rows. */
-static inline __attribute__((always_inline)) void prefill_pv_d(const float *p, int64_t ps, const float *v, int64_t vs, int64_t lo, int64_t hi,
-                                                               const int DV, int rows, float *const *out) {
+/* out[r] (D = 16 * DV floats) = (out[r] + when accumulate) the sum over s in [lo, hi) of
+ * p[r * ps + s * pi] * v[s * vs ..], for rows r < rows (<= PV_ROWS(DV)); p holds PV_ROWS(DV)
+ * readable rows. The forward's output (p: probabilities, v: values) and the backward's dQ (dS, K),
+ * dK (dS transposed, Q) and dV (P transposed, dO). */
+static inline __attribute__((always_inline)) void prefill_pv_d(const float *p, int64_t ps, int64_t pi, const float *v, int64_t vs, int64_t lo,
+                                                               int64_t hi, const int DV, int rows, float *const *out, int accumulate) {
   enum { MAX_ACC = 24 };
   const int R = PV_ROWS(DV);
   __m512 acc[MAX_ACC];
@@ -663,25 +665,43 @@ static inline __attribute__((always_inline)) void prefill_pv_d(const float *p, i
     for (int c = 0; c < DV; c++) vv[c] = _mm512_loadu_ps(v + s * vs + 16 * c);
 #pragma GCC unroll 12
     for (int r = 0; r < R; r++) {
-      const __m512 pr = _mm512_set1_ps(p[r * ps + s]);
+      const __m512 pr = _mm512_set1_ps(p[r * ps + s * pi]);
 #pragma GCC unroll 8
       for (int c = 0; c < DV; c++) acc[r * DV + c] = _mm512_fmadd_ps(pr, vv[c], acc[r * DV + c]);
     }
   }
-  for (int r = 0; r < rows; r++)
-    for (int c = 0; c < DV; c++) _mm512_storeu_ps(out[r] + 16 * c, acc[r * DV + c]);
+#pragma GCC unroll 12
+  for (int r = 0; r < R; r++)
+    if (r < rows)
+      for (int c = 0; c < DV; c++)
+        _mm512_storeu_ps(out[r] + 16 * c, accumulate ? _mm512_add_ps(_mm512_loadu_ps(out[r] + 16 * c), acc[r * DV + c]) : acc[r * DV + c]);
 }
 
-static void prefill_pv(const float *p, int64_t ps, const float *v, int64_t vs, int64_t lo, int64_t hi, int64_t D, int rows, float *const *out) {
+static void prefill_pv(const float *p, int64_t ps, int64_t pi, const float *v, int64_t vs, int64_t lo, int64_t hi, int64_t D, int rows,
+                       float *const *out, int accumulate) {
   switch (D / 16) {
-    case 1: prefill_pv_d(p, ps, v, vs, lo, hi, 1, rows, out); break;
-    case 2: prefill_pv_d(p, ps, v, vs, lo, hi, 2, rows, out); break;
-    case 3: prefill_pv_d(p, ps, v, vs, lo, hi, 3, rows, out); break;
-    case 4: prefill_pv_d(p, ps, v, vs, lo, hi, 4, rows, out); break;
-    case 5: prefill_pv_d(p, ps, v, vs, lo, hi, 5, rows, out); break;
-    case 6: prefill_pv_d(p, ps, v, vs, lo, hi, 6, rows, out); break;
-    case 7: prefill_pv_d(p, ps, v, vs, lo, hi, 7, rows, out); break;
-    default: prefill_pv_d(p, ps, v, vs, lo, hi, 8, rows, out); break;
+    case 1: prefill_pv_d(p, ps, pi, v, vs, lo, hi, 1, rows, out, accumulate); break;
+    case 2: prefill_pv_d(p, ps, pi, v, vs, lo, hi, 2, rows, out, accumulate); break;
+    case 3: prefill_pv_d(p, ps, pi, v, vs, lo, hi, 3, rows, out, accumulate); break;
+    case 4: prefill_pv_d(p, ps, pi, v, vs, lo, hi, 4, rows, out, accumulate); break;
+    case 5: prefill_pv_d(p, ps, pi, v, vs, lo, hi, 5, rows, out, accumulate); break;
+    case 6: prefill_pv_d(p, ps, pi, v, vs, lo, hi, 6, rows, out, accumulate); break;
+    case 7: prefill_pv_d(p, ps, pi, v, vs, lo, hi, 7, rows, out, accumulate); break;
+    default: prefill_pv_d(p, ps, pi, v, vs, lo, hi, 8, rows, out, accumulate); break;
+  }
+}
+
+/* p rows [r0, r0 + rows) (r0 a multiple of 8, stride ps) x keys [s0, s1) = scale * x kt, x the
+ * query-shaped rows x0 + r * xs (D floats; a short last group of 8 repeats its first row),
+ * interleaved into qt 8 rows at a time: Q K^T (forward) or dO V^T (backward). */
+static void block_scores(const float *x0, int64_t xs, int64_t rows, const float *kt, int64_t kts, int64_t D, int64_t s0, int64_t s1,
+                         float scale, float *qt, float *p, int64_t ps) {
+  for (int64_t r0 = 0; r0 < rows; r0 += 8) {
+    for (int r = 0; r < 8; r++) {
+      const float *xr = x0 + (r0 + r < rows ? r0 + r : r0) * xs;
+      for (int64_t d = 0; d < D; d++) qt[d * 8 + r] = xr[d];
+    }
+    prefill_scores8(qt, kt, kts, D, s0, s1, scale, p + r0 * ps, ps);
   }
 }
 
@@ -694,7 +714,8 @@ static void attention_blocks_range(void *arg, int64_t lo, int64_t hi) {
   const int64_t D = sh->head_dim, cap = sh->kv_capacity, Sp = (S + 31) / 32 * 32, kv_stride = KH * D;
   const float scale = 1.0f / sqrtf((float)D);
   /* kt (D, Sp), (bf16) the values widened (S, D), score rows: a block of SL_ROW_BLOCK padded to
-   * whole score groups (8) and PV groups (<= 12), zeroed once so padding rows are always finite */
+   * whole score groups (8) and PV groups (<= 12); padding rows hold zeros or an earlier block's
+   * finite numbers, and what they sum is never stored */
   const int64_t p_rows = SL_ROW_BLOCK + 16;
   float *kt = calloc((size_t)(D * Sp + (c->k16 ? S * D : 0) + p_rows * Sp + 8 * D), sizeof(float));
   if (!kt) abort();
@@ -704,8 +725,9 @@ static void attention_blocks_range(void *arg, int64_t lo, int64_t hi) {
     int64_t ks = c->key_start ? c->key_start[b] : 0;
     if (ks < 0) ks = 0;
     if (ks > S) ks = S;
-    /* keys [ks, S) transposed from ks rounded down to 16 (keys before ks, left padding: in this
-     * row, finite, their scores masked); score passes read columns up to S rounded up to 16 (zero) */
+    /* keys [ks, S) transposed from ks rounded down to 16 (the keys before ks, in this row, only
+     * reach scores softmax_window overwrites); score passes read columns up to S rounded up to 16
+     * (zero: no task writes past S) */
     transpose_keys(c->k16 ? NULL : c->k + base, c->k16 ? c->k16 + base : NULL, kv_stride, ks / 16 * 16, S, D, kt, Sp);
     const float *vb = c->k16 ? vw : c->v + base;
     const int64_t vs = c->k16 ? D : kv_stride;
@@ -719,15 +741,7 @@ static void attention_blocks_range(void *arg, int64_t lo, int64_t hi) {
         const int64_t t0 = blk.t0, rows = blk.rows, first = blk.lo, kend = blk.kend, from = blk.from, w = kend - from;
         /* scores over keys [first, kend) in passes of 16 from s0; the rows' zeros over [wlo, s1) */
         const int64_t s0 = first / 16 * 16, s1 = (kend + 15) / 16 * 16, wlo = from < s0 ? from : s0;
-        if (kend > first)
-          for (int64_t r0 = 0; r0 < rows; r0 += 8) {
-            /* 8 query rows interleaved (a short last group repeats its first row) */
-            for (int r = 0; r < 8; r++) {
-              const float *qr = c->q + ((b * T + t0 + (r0 + r < rows ? r0 + r : r0)) * H + h) * D;
-              for (int64_t d = 0; d < D; d++) qt[d * 8 + r] = qr[d];
-            }
-            prefill_scores8(qt, kt, Sp, D, s0, s1, scale, p + r0 * Sp, Sp);
-          }
+        if (kend > first) block_scores(c->q + ((b * T + t0) * H + h) * D, H * D, rows, kt, Sp, D, s0, s1, scale, qt, p, Sp);
         for (int64_t r = 0; r < rows; r++) {
           softmax_window(p + r * Sp, first_key(c, b, t0 + r, ks), S - T + t0 + r, wlo, s1 > kend ? s1 : kend);
           if (stored) memcpy(stored + r * w, p + r * Sp + from, (size_t)w * sizeof(float));
@@ -738,7 +752,7 @@ static void attention_blocks_range(void *arg, int64_t lo, int64_t hi) {
           const int n = rows - r0 < R ? (int)(rows - r0) : R;
           float *out[12];
           for (int r = 0; r < n; r++) out[r] = c->out + ((b * T + t0 + r0 + r) * H + h) * D;
-          if (kend > first) prefill_pv(p + r0 * Sp, Sp, vb, vs, first, kend, D, n, out);
+          if (kend > first) prefill_pv(p + r0 * Sp, Sp, 1, vb, vs, first, kend, D, n, out, 0);
           else
             for (int r = 0; r < n; r++) memset(out[r], 0, (size_t)D * sizeof(float));
         }
@@ -833,9 +847,10 @@ void sl_attention_forward(const sl_attention_shape *shape, const float *q, const
 
 /* Attention over a bfloat16 cache, which streams half the bytes of a float one (decoding attention
  * is bound by that stream). Decoding rows on AVX-512 builds (headDim % 32 == 0, <= 128) widen the
- * values in registers (attend_query_bf16); other shapes widen each task's keys and values into
- * float scratch (exact) and run the float kernels. Equal to sl_attention_forward on the widened
- * cache up to float summation order. */
+ * values in registers (attend_query_bf16), prefill blocks (headDim % 16 == 0, <= 128) widen the
+ * keys and values into the register kernels' scratch (attention_blocks_range); other shapes widen
+ * each task's keys and values into float scratch (exact) and run the float kernels. Equal to
+ * sl_attention_forward on the widened cache up to float summation order. */
 void sl_attention_forward_bf16kv(const sl_attention_shape *shape, const float *q, const uint16_t *k,
                                  const uint16_t *v, const int32_t *key_start, float *out) {
   attention_ctx c = {shape, q, NULL, NULL, NULL, NULL, key_start, NULL, out, NULL, NULL, NULL, NULL, k, v};
@@ -925,6 +940,83 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
   free(ds);
 }
 
+#ifdef __AVX512F__
+/* attention_backward_range's blocks in registers (AVX-512, D % 16 == 0, D <= 128): per block
+ * dP = dO V^T (block_scores over V transposed), dS in place, dQ = dS K, then dK += dS^T Q and
+ * dV += P^T dO PV_ROWS keys at a time (prefill_pv with dS / P read transposed), in a fixed order
+ * per task as before (deterministic for any thread count). */
+static void attention_backward_blocks_range(void *arg, int64_t lo, int64_t hi) {
+  const attention_ctx *c = arg;
+  const sl_attention_shape *sh = c->shape;
+  const int64_t T = sh->query_length, S = sh->key_length, H = sh->heads, KH = sh->kv_heads;
+  const int64_t D = sh->head_dim, group = H / KH, kv_stride = KH * D, Sp = (S + 31) / 32 * 32;
+  const float scale = 1.0f / sqrtf((float)D);
+  const int R = (int)PV_ROWS(D / 16);
+  /* V transposed (D, Sp); a block's dS and its P (rows x Sp, padded as the forward's scores:
+   * reads run up to PV_ROWS - 1 columns past a block's last key, into the next row) */
+  const int64_t p_rows = SL_ROW_BLOCK + 16;
+  float *vt = calloc((size_t)(D * Sp + 2 * p_rows * Sp + 8 * D), sizeof(float));
+  if (!vt) abort();
+  float *ds = vt + D * Sp, *pp = ds + p_rows * Sp, *qt = pp + p_rows * Sp;
+  for (int64_t task = lo; task < hi; task++) {
+    const int64_t b = task / KH, kh = task % KH;
+    const int64_t base = (b * S * KH + kh) * D;
+    const float *kb = c->k + base;
+    transpose_keys(c->v + base, NULL, kv_stride, 0, S, D, vt, Sp);
+    float *dkb = c->dk + base, *dvb = c->dv + base;
+    for (int64_t s = 0; s < S; s++) {
+      memset(dkb + s * kv_stride, 0, (size_t)D * sizeof(float));
+      memset(dvb + s * kv_stride, 0, (size_t)D * sizeof(float));
+    }
+    for (int64_t g = 0; g < group; g++) {
+      const int64_t h = kh * group + g;
+      const float *stored = c->probs_in + (b * H + h) * T * S;
+      attention_block blk;
+      for (blk.t0 = 0; blk.t0 < T; blk.t0 += blk.rows) {
+        block_window(c, b, 0, &blk);
+        const int64_t t0 = blk.t0, rows = blk.rows, first = blk.from, kend = blk.kend, w = kend - first;
+        const float *pb = stored; /* the block's probabilities, rows x w (see forward_head) */
+        stored += rows * w;
+        const int64_t row0 = (b * T + t0) * H + h;
+        const float *dob = c->d_out + row0 * D, *qb = c->q + row0 * D;
+        if (first >= kend) {
+          for (int64_t r = 0; r < rows; r++) memset(c->dq + (row0 + r * H) * D, 0, (size_t)D * sizeof(float));
+          continue;
+        }
+        block_scores(dob, H * D, rows, vt, Sp, D, first / 16 * 16, (kend + 15) / 16 * 16, 1.0f, qt, ds, Sp);
+        for (int64_t r = 0; r < rows; r++) {
+          const float *pr = pb + r * w - first; /* pr[s]: key s */
+          float *dr = ds + r * Sp;
+          const int64_t from = first_key(c, b, t0 + r, 0), last = S - T + t0 + r;
+          float rowsum = 0.0f;
+#pragma omp simd reduction(+ : rowsum)
+          for (int64_t s = from; s <= last; s++) rowsum += pr[s] * dr[s];
+          for (int64_t s = first; s < from && s < kend; s++) dr[s] = 0.0f;
+#pragma omp simd
+          for (int64_t s = from; s <= last; s++) dr[s] = pr[s] * (dr[s] - rowsum) * scale;
+          for (int64_t s = last + 1 > first ? last + 1 : first; s < kend; s++) dr[s] = 0.0f;
+          memcpy(pp + r * Sp + first, pr + first, (size_t)w * sizeof(float));
+        }
+        for (int64_t r0 = 0; r0 < rows; r0 += R) {
+          const int n = rows - r0 < R ? (int)(rows - r0) : R;
+          float *out[12];
+          for (int r = 0; r < n; r++) out[r] = c->dq + (row0 + (r0 + r) * H) * D;
+          prefill_pv(ds + r0 * Sp, Sp, 1, kb, kv_stride, first, kend, D, n, out, 0);
+        }
+        for (int64_t s0 = first; s0 < kend; s0 += R) {
+          const int n = kend - s0 < R ? (int)(kend - s0) : R;
+          float *dk_rows[12], *dv_rows[12];
+          for (int r = 0; r < n; r++) dk_rows[r] = dkb + (s0 + r) * kv_stride, dv_rows[r] = dvb + (s0 + r) * kv_stride;
+          prefill_pv(ds + s0, 1, Sp, qb, H * D, 0, rows, D, n, dk_rows, 1);
+          prefill_pv(pp + s0, 1, Sp, dob, H * D, 0, rows, D, n, dv_rows, 1);
+        }
+      }
+    }
+  }
+  free(vt);
+}
+#endif
+
 void sl_attention_backward(const sl_attention_shape *shape, const float *d_out, const float *q,
                            const float *k, const float *v, const float *probs,
                            const int32_t *segment_start, float *dq, float *dk, float *dv) {
@@ -932,6 +1024,9 @@ void sl_attention_backward(const sl_attention_shape *shape, const float *d_out, 
   const int64_t tasks = shape->batch * shape->kv_heads;
   const int64_t per_task = 2 * (shape->heads / shape->kv_heads) * shape->query_length *
                            shape->key_length * shape->head_dim;
-  sl_parallel_for(tasks, per_task >= SL_ATTENTION_GRAIN ? 1 : SL_ATTENTION_GRAIN / (per_task + 1) + 1,
-                  attention_backward_range, &c);
+  sl_range_fn range = attention_backward_range;
+#ifdef __AVX512F__
+  if (shape->head_dim % 16 == 0 && shape->head_dim <= 128) range = attention_backward_blocks_range;
+#endif
+  sl_parallel_for(tasks, per_task >= SL_ATTENTION_GRAIN ? 1 : SL_ATTENTION_GRAIN / (per_task + 1) + 1, range, &c);
 }

@@ -644,8 +644,8 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
     // prefill blocks (AVX-512 builds: in registers where headDim % 16 == 0 and <= 128): every output
     // row count a pass keeps (headDim 16 .. 128), a short last score group, two blocks, keys from
     // an earlier call (keyLength > queryLength), keyStart mid-pass and rows with no visible key
-    const prefill = [16, 48, 80, 96, 112, 128].map((headDim) => ({ label: `prefill over two blocks, headDim ${headDim}`,
-      shape: { batch: 3, queryLength: 37, keyLength: 50, heads: 4, kvHeads: 2, headDim, kvCapacity: 53 }, keyStart: [0, 19, 45] }));
+    const prefill = [16, 48, 80, 96, 112, 128].map((headDim, i) => ({ label: `prefill over two blocks, headDim ${headDim}`,
+      shape: { batch: 3, queryLength: 37, keyLength: 50, heads: [4, 3, 6][i % 3], kvHeads: [2, 3, 2][i % 3], headDim, kvCapacity: 53 }, keyStart: [0, 19, 45] }));
     const cases = [...attentionCases, { label: 'prefill 5 rows, headDim 64', shape: { batch: 2, queryLength: 5, keyLength: 21, heads: 4, kvHeads: 2, headDim: 64, kvCapacity: 24 }, keyStart: [0, 3] }, ...sweep, ...prefill];
     for (const { label, shape, keyStart } of cases) {
       const { batch: B, queryLength: T, heads: H, kvHeads: KH, headDim: D } = shape;
@@ -653,6 +653,11 @@ describe.skipIf(!status.available)('native backend vs js reference', () => {
       const starts = keyStart === null ? null : Int32Array.from(keyStart);
       const q = randomArray(B * T * H * D, 41, 2);
       const k = bits(randomArray(B * capacity * KH * D, 42, 2)), v = bits(randomArray(B * capacity * KH * D, 43));
+      // positions a call must not read (>= keyLength: the cache's unwritten slack) hold NaN
+      for (let b = 0; b < B; b++) {
+        k.fill(0x7fc0, (b * capacity + shape.keyLength) * KH * D, (b + 1) * capacity * KH * D);
+        v.fill(0x7fc0, (b * capacity + shape.keyLength) * KH * D, (b + 1) * capacity * KH * D);
+      }
       const on = new Float32Array(q.length).fill(Number.NaN), oj = new Float32Array(q.length), widened = new Float32Array(q.length);
       native.attentionForwardBf16Kv!(shape, q, k, v, starts, on);
       js.attentionForwardBf16Kv!(shape, q, k, v, starts, oj);
