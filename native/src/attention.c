@@ -4,11 +4,11 @@
  * Work is split over (batch, kv-head) tasks: a task owns every query head of its group, so dK/dV
  * are summed in a fixed order without atomics (deterministic for any thread count).
  * Prefill/training shapes run in blocks of query rows (a block never spans two packed
- * conversations) through single-threaded BLAS calls that read q/k/v in place via leading
- * dimensions (no copies) and only touch the keys the block can see; the probabilities training
- * keeps are stored per block, only over those keys. Short queries (decoding) use a direct loop
- * over each batch row instead, and a prefill over a bfloat16 cache on AVX-512 builds runs its
- * blocks in registers (attention_blocks_range; so does the blocked forward over float keys).
+ * conversations) that only touch the keys the block can see; the probabilities training keeps
+ * are stored per block, only over those keys. On AVX-512 builds with head dims a multiple of 16
+ * up to 128 the blocks run in registers (attention_blocks_range, attention_backward_blocks_range);
+ * elsewhere through single-threaded BLAS calls that read q/k/v in place via leading dimensions.
+ * Short queries (decoding) use a direct loop over each batch row instead.
  * Not here: dropout, ALiBi, sliding windows. */
 #include <math.h>
 #include <stdlib.h>
@@ -715,7 +715,7 @@ static void attention_blocks_range(void *arg, int64_t lo, int64_t hi) {
   const float scale = 1.0f / sqrtf((float)D);
   /* kt (D, Sp), (bf16) the values widened (S, D), score rows: a block of SL_ROW_BLOCK padded to
    * whole score groups (8) and PV groups (<= 12); padding rows hold zeros or an earlier block's
-   * finite numbers, and what they sum is never stored */
+   * numbers, and what they sum is never stored */
   const int64_t p_rows = SL_ROW_BLOCK + 16;
   float *kt = calloc((size_t)(D * Sp + (c->k16 ? S * D : 0) + p_rows * Sp + 8 * D), sizeof(float));
   if (!kt) abort();
@@ -985,17 +985,17 @@ static void attention_backward_blocks_range(void *arg, int64_t lo, int64_t hi) {
         }
         block_scores(dob, H * D, rows, vt, Sp, D, first / 16 * 16, (kend + 15) / 16 * 16, 1.0f, qt, ds, Sp);
         for (int64_t r = 0; r < rows; r++) {
-          const float *pr = pb + r * w - first; /* pr[s]: key s */
+          const float *pr = pb + r * w; /* pr[s - first]: key s */
           float *dr = ds + r * Sp;
           const int64_t from = first_key(c, b, t0 + r, 0), last = S - T + t0 + r;
           float rowsum = 0.0f;
 #pragma omp simd reduction(+ : rowsum)
-          for (int64_t s = from; s <= last; s++) rowsum += pr[s] * dr[s];
+          for (int64_t s = from; s <= last; s++) rowsum += pr[s - first] * dr[s];
           for (int64_t s = first; s < from && s < kend; s++) dr[s] = 0.0f;
 #pragma omp simd
-          for (int64_t s = from; s <= last; s++) dr[s] = pr[s] * (dr[s] - rowsum) * scale;
+          for (int64_t s = from; s <= last; s++) dr[s] = pr[s - first] * (dr[s] - rowsum) * scale;
           for (int64_t s = last + 1 > first ? last + 1 : first; s < kend; s++) dr[s] = 0.0f;
-          memcpy(pp + r * Sp + first, pr + first, (size_t)w * sizeof(float));
+          memcpy(pp + r * Sp + first, pr, (size_t)w * sizeof(float));
         }
         for (int64_t r0 = 0; r0 < rows; r0 += R) {
           const int n = rows - r0 < R ? (int)(rows - r0) : R;
