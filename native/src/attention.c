@@ -876,6 +876,15 @@ static void forward(const attention_ctx *ctx) {
   sl_parallel_for(tasks, per_task >= SL_ATTENTION_GRAIN ? 1 : SL_ATTENTION_GRAIN / (per_task + 1) + 1, range, &c);
 }
 
+/* A backward task's dK and dV rows (S rows of D floats, `stride` apart) set to zero before its
+ * heads add into them. */
+static void zero_kv_rows(float *dk, float *dv, int64_t S, int64_t stride, int64_t D) {
+  for (int64_t s = 0; s < S; s++) {
+    memset(dk + s * stride, 0, (size_t)D * sizeof(float));
+    memset(dv + s * stride, 0, (size_t)D * sizeof(float));
+  }
+}
+
 /* With P the probabilities and dP = dO V^T:  dS = P * (dP - rowsum(P * dP)),
  * dQ = scale dS K,  dK = scale dS^T Q,  dV = P^T dO. Per block of query rows only the keys
  * [lo, kend) are visible (lo: the block's lowest segment start), so every product is restricted
@@ -897,10 +906,7 @@ static void attention_backward_range(void *p, int64_t lo, int64_t hi) {
     const float *kb = c->k + base, *vb = c->v + base;
     transpose_rows(vb, kv_stride, S, D, vt);
     float *dkb = c->dk + base, *dvb = c->dv + base;
-    for (int64_t s = 0; s < S; s++) {
-      memset(dkb + s * kv_stride, 0, (size_t)D * sizeof(float));
-      memset(dvb + s * kv_stride, 0, (size_t)D * sizeof(float));
-    }
+    zero_kv_rows(dkb, dvb, S, kv_stride, D);
     for (int64_t g = 0; g < group; g++) {
       const int64_t h = kh * group + g;
       const float *stored = c->probs_in + (b * H + h) * T * S;
@@ -964,10 +970,7 @@ static void attention_backward_blocks_range(void *arg, int64_t lo, int64_t hi) {
     const float *kb = c->k + base;
     transpose_keys(c->v + base, NULL, kv_stride, 0, S, D, vt, Sp);
     float *dkb = c->dk + base, *dvb = c->dv + base;
-    for (int64_t s = 0; s < S; s++) {
-      memset(dkb + s * kv_stride, 0, (size_t)D * sizeof(float));
-      memset(dvb + s * kv_stride, 0, (size_t)D * sizeof(float));
-    }
+    zero_kv_rows(dkb, dvb, S, kv_stride, D);
     for (int64_t g = 0; g < group; g++) {
       const int64_t h = kh * group + g;
       const float *stored = c->probs_in + (b * H + h) * T * S;
