@@ -476,6 +476,18 @@ static inline void block_window(const attention_ctx *c, int64_t b, int64_t ks, a
   }
 }
 
+/* Whether the blocked forward and backward run in registers (attention_blocks_range,
+ * attention_backward_blocks_range: AVX-512 builds, head dims a multiple of 16 up to 128) rather
+ * than through BLAS. */
+static inline int register_blocks(int64_t D) {
+#ifdef __AVX512F__
+  return D % 16 == 0 && D <= 128;
+#else
+  (void)D;
+  return 0;
+#endif
+}
+
 /* Forward of one (b, h): for each block of query rows, scores for the keys [lo, kend) the block
  * can see -> softmax -> out = P V. The block's probability rows (in probs, or in scratch: room
  * for SL_ROW_BLOCK x S) hold keys [from, kend), zero where masked. kt: this kv head's keys
@@ -871,7 +883,7 @@ static void forward(const attention_ctx *ctx) {
                            shape->key_length * shape->head_dim;
   sl_range_fn range = attention_forward_range;
 #ifdef __AVX512F__
-  if (shape->head_dim % 16 == 0 && shape->head_dim <= 128) range = attention_blocks_range;
+  if (register_blocks(shape->head_dim)) range = attention_blocks_range;
 #endif
   sl_parallel_for(tasks, per_task >= SL_ATTENTION_GRAIN ? 1 : SL_ATTENTION_GRAIN / (per_task + 1) + 1, range, &c);
 }
@@ -1029,7 +1041,7 @@ void sl_attention_backward(const sl_attention_shape *shape, const float *d_out, 
                            shape->key_length * shape->head_dim;
   sl_range_fn range = attention_backward_range;
 #ifdef __AVX512F__
-  if (shape->head_dim % 16 == 0 && shape->head_dim <= 128) range = attention_backward_blocks_range;
+  if (register_blocks(shape->head_dim)) range = attention_backward_blocks_range;
 #endif
   sl_parallel_for(tasks, per_task >= SL_ATTENTION_GRAIN ? 1 : SL_ATTENTION_GRAIN / (per_task + 1) + 1, range, &c);
 }
